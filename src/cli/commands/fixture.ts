@@ -1,0 +1,24 @@
+import type { Command } from 'commander'
+import { cliContext, output, PRODUCTION_DEFAULT, resolveUrl, type CommonOptions } from '../context.ts'
+import { createFixture } from '../../fixture/fixture.ts'
+import { GovMigrateError } from '../../errors.ts'
+
+interface FixtureFlags extends CommonOptions {
+  scale: string
+}
+
+export function registerFixture(program: Command): void {
+  program
+    .command('fixture')
+    .description('create (or re-create) the production stand-in with the DOMAIN.md baseline')
+    .option('--scale <n>', 'scale factor: 35N collections, 5N groups, 6 scopes', '1')
+    .action(async (_: FixtureFlags, command: Command) => {
+      const flags = command.optsWithGlobals<FixtureFlags>()
+      const ctx = await cliContext(flags)
+      const scale = Number(flags.scale)
+      if (!Number.isInteger(scale)) throw new GovMigrateError(`--scale ${flags.scale} is not a whole number`, 'pass --scale N, e.g. --scale 10')
+      const url = await resolveUrl(ctx, flags.url, PRODUCTION_DEFAULT)
+      const result = await createFixture({ url, scale, onProgress: ctx.progress })
+      output(ctx, result, () => [`${result.recreated ? 're-created' : 'created'} the stand-in ${result.database} at scale ${result.scale}`])
+    })
+}

@@ -1,0 +1,54 @@
+import type { Command } from 'commander'
+import { cliContext, cloneDefault, output, resolveUrl, type CommonOptions } from '../context.ts'
+import { down, up } from '../../migrator/migrator.ts'
+import { status } from '../../migrator/status.ts'
+import { runLines, statusLines } from '../format.ts'
+
+interface RunFlags extends CommonOptions {
+  to?: string
+  activateEmit?: boolean
+}
+
+export function registerMigrate(program: Command): void {
+  program
+    .command('up')
+    .description('apply pending migrations up to --to (default: the last clone stage; production tiers only by --to)')
+    .option('--to <id>', 'stage or tier id to stop at, e.g. A or T1')
+    .option('--activate-emit', 'the explicit decision emit activation (T6) needs besides ospa ≥ 1')
+    .action(async (_: RunFlags, command: Command) => {
+      const flags = command.optsWithGlobals<RunFlags>()
+      const ctx = await cliContext(flags)
+      const url = await resolveUrl(ctx, flags.url, cloneDefault())
+      const result = await up({
+        url,
+        config: ctx.config,
+        ...(flags.to ? { to: flags.to } : {}),
+        activateEmit: flags.activateEmit === true,
+        ...(ctx.json ? {} : { onEvent: (e) => process.stderr.write(`• ${e.id} ${e.title}: done\n`) }),
+      })
+      output(ctx, result, () => runLines(result))
+    })
+
+  program
+    .command('down')
+    .description('revert the last migration, or all after --to <id>, or all with --to 0')
+    .option('--to <id>', 'stage id to go back to (it stays applied), or 0 for everything')
+    .action(async (_: RunFlags, command: Command) => {
+      const flags = command.optsWithGlobals<RunFlags>()
+      const ctx = await cliContext(flags)
+      const url = await resolveUrl(ctx, flags.url, cloneDefault())
+      const result = await down({ url, config: ctx.config, ...(flags.to ? { to: flags.to } : {}) })
+      output(ctx, result, () => runLines(result))
+    })
+
+  program
+    .command('status')
+    .description('applied and pending migrations with their declared deltas (read-only)')
+    .action(async (_: CommonOptions, command: Command) => {
+      const flags = command.optsWithGlobals<CommonOptions>()
+      const ctx = await cliContext(flags)
+      const url = await resolveUrl(ctx, flags.url, cloneDefault())
+      const result = await status(url, ctx.config)
+      output(ctx, result, () => statusLines(result))
+    })
+}

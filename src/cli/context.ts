@@ -1,0 +1,47 @@
+import { resolve } from 'node:path'
+import { loadConfig, type LoadedConfig } from '../config/load-config.ts'
+import { ensureEmbedded } from '../server/embedded.ts'
+import { withDatabase } from '../db/url.ts'
+import { defaultCloneName } from '../clone/clone.ts'
+
+/** Options every command accepts. */
+export interface CommonOptions {
+  url?: string
+  config?: string
+  json?: boolean
+}
+
+export interface CliContext {
+  config: LoadedConfig
+  json: boolean
+  /** A progress line for a person, on stderr (never mixed into --json output). */
+  progress: (line: string) => void
+}
+
+export async function cliContext(options: CommonOptions): Promise<CliContext> {
+  const config = await loadConfig(resolve(options.config ?? 'kysely.config.ts'))
+  return { config, json: options.json === true, progress: (line) => process.stderr.write(`• ${line}\n`) }
+}
+
+/**
+ * The target: `--url`, else `DATABASE_URL`, else `url` of kysely.config.ts, else the
+ * embedded server (started on demand) with the command's default database.
+ */
+export async function resolveUrl(ctx: CliContext, explicit: string | undefined, defaultDatabase: string): Promise<string> {
+  const given = explicit ?? process.env.DATABASE_URL ?? ctx.config.url
+  if (given) return given
+  const server = await ensureEmbedded({
+    dataDir: resolve(ctx.config.root, ctx.config.embedded.dataDir),
+    port: ctx.config.embedded.port,
+    onProgress: ctx.progress,
+  })
+  return withDatabase(server, defaultDatabase)
+}
+
+export const PRODUCTION_DEFAULT = 'directus'
+export const cloneDefault = (): string => defaultCloneName()
+
+/** Writes a result: JSON for programs, lines for people. */
+export function output(ctx: CliContext, value: unknown, lines: () => string[]): void {
+  process.stdout.write(ctx.json ? `${JSON.stringify(value, null, 2)}\n` : `${lines().join('\n')}\n`)
+}

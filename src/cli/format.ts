@@ -1,0 +1,35 @@
+import type { Fingerprint, FingerprintKey } from '../fingerprint/fingerprint.ts'
+import { ORGANIC_KEYS } from '../fingerprint/fingerprint.ts'
+import type { Status } from '../migrator/status.ts'
+import { formatDeltas } from '../migrator/migration.ts'
+import type { RunResult } from '../migrator/migrator.ts'
+
+/** A fingerprint as aligned `key value` lines; organic counts marked. */
+export function fingerprintLines(fp: Fingerprint, title: string): string[] {
+  const organic: readonly string[] = ORGANIC_KEYS
+  return [
+    title,
+    ...(Object.keys(fp) as FingerprintKey[]).map(
+      (key) => `  ${key.padEnd(18)} ${String(fp[key])}${organic.includes(key) ? '  (organic, not compared)' : ''}`,
+    ),
+  ]
+}
+
+export function statusLines(s: Status): string[] {
+  const rows = s.migrations.map((m) => {
+    const state = m.applied ? `applied ${m.appliedAt ?? ''}` : 'pending'
+    return `  ${m.id.padEnd(4)} ${m.tier.padEnd(10)} ${state.padEnd(30)} ${m.title} [${formatDeltas(m.expect)}]`
+  })
+  return [
+    `${s.database}: ${s.shape.collections} collections, ${s.shape.groups} groups, ${s.shape.scopes} scopes`,
+    ...rows,
+    ...s.problems.map((p) => `  ! ${p}`),
+  ]
+}
+
+export function runLines(r: RunResult): string[] {
+  if (r.steps.length === 0) return [`nothing to ${r.direction === 'up' ? 'apply' : 'revert'} (${r.track} track)`]
+  return r.steps.map(
+    (s) => `${s.direction === 'up' ? 'applied ' : 'reverted'} ${s.id.padEnd(4)} ${s.title} — measured ${formatDeltas(s.measured)} (${s.ms} ms)`,
+  )
+}

@@ -1,0 +1,45 @@
+import { z } from 'zod'
+
+export const configSchema = z
+  .object({
+    /** Target database when neither `--url` nor `DATABASE_URL` is given. */
+    url: z.string().url().optional(),
+    /** Folder of migration files, relative to the config file. */
+    migrationsDir: z.string().min(1).default('migrations'),
+    /** The proposal whose approvals open the production gate (ospa). */
+    ratificationProposal: z.string().min(1).default('APR-BOOT-AUTHMODEL-1'),
+    /** How long a run waits for another run's advisory lock before giving up. */
+    lockTimeoutMs: z.number().int().positive().default(30_000),
+    /** The zero-setup server used when no URL is given anywhere. */
+    embedded: z
+      .object({
+        port: z
+          .number()
+          .int()
+          .min(1024)
+          .max(65535)
+          .refine((port) => port !== 5432, 'must not be 5432, the port of a system PostgreSQL')
+          .default(54329),
+        dataDir: z.string().min(1).default('.pg/data'),
+      })
+      .strict()
+      .default({ port: 54329, dataDir: '.pg/data' }),
+  })
+  .strict()
+
+/** What a user writes in `kysely.config.ts`. */
+export type MigrateConfigInput = z.input<typeof configSchema>
+/** The validated configuration, defaults filled in. */
+export type MigrateConfig = z.output<typeof configSchema>
+
+/**
+ * Types the configuration in `kysely.config.ts`; validation happens at load.
+ *
+ * ### Examples
+ * ```ts
+ * export default defineConfig({ embedded: { port: 54329, dataDir: '.pg/data' } })
+ * ```
+ */
+export function defineConfig(config: MigrateConfigInput): MigrateConfigInput {
+  return config
+}

@@ -1,0 +1,54 @@
+import { Kysely, PostgresDialect } from 'kysely'
+import pg from 'pg'
+import type { DB } from './schema.ts'
+import { GuardedPool, type GuardPolicy } from './guarded-pool.ts'
+import { ForbiddenWritesPlugin } from '../guard/forbidden-writes.ts'
+
+export type { DB } from './schema.ts'
+
+export interface OpenOptions {
+  policy: GuardPolicy
+  /** The production proof channel: READ ONLY, 5 s statement timeout, at most 500 rows a query. */
+  readOnly?: boolean
+  max?: number
+}
+
+export interface Database {
+  db: Kysely<DB>
+  pool: GuardedPool
+  close(): Promise<void>
+}
+
+/** Session settings of the read-only channel, set at connection start-up. */
+const READ_ONLY_OPTIONS = '-c default_transaction_read_only=on -c statement_timeout=5000 -c idle_in_transaction_session_timeout=10000'
+
+/**
+ * Opens a typed, guarded Kysely on `url`. Every connection passes the guard of
+ * `policy` before any statement runs.
+ */
+export function openDatabase(url: string, options: OpenOptions): Database {
+  const raw = new pg.Pool({
+    connectionString: url,
+    max: options.max ?? 2,
+    connectionTimeoutMillis: 10_000,
+    application_name: options.readOnly ? 'gov-migrate:read-only' : 'gov-migrate',
+    ...(options.readOnly ? { options: READ_ONLY_OPTIONS } : {}),
+  })
+  // An idle client that dies (server restart) must not crash the process.
+  raw.on('error', () => undefined)
+  const pool = new GuardedPool(raw, { policy: options.policy, ...(options.readOnly ? { rowCap: 500 } : {}) })
+  const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }), plugins: [new ForbiddenWritesPlugin()] })
+  return { db, pool, close: () => db.destroy() }
+}
+
+/** Runs `fn` on a plain client (server administration: create and drop databases). */
+export async function withClient<T>(url: string, fn: (client: pg.Client) => Promise<T>): Promise<T> {
+  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 10_000, application_name: 'gov-migrate:admin' })
+  client.on('error', () => undefined)
+  await client.connect()
+  try {
+    return await fn(client)
+  } finally {
+    await client.end().catch(() => undefined)
+  }
+}

@@ -1,0 +1,57 @@
+import { GovMigrateError } from '../errors.ts'
+
+/** The database a connection URL names. */
+export function databaseOf(url: string): string {
+  const name = decodeURIComponent(parse(url).pathname.replace(/^\//, ''))
+  if (!name) throw new GovMigrateError(`the URL ${redact(url)} names no database`, 'end the URL with /<database name>')
+  return name
+}
+
+/** The same server and credentials, another database. */
+export function withDatabase(url: string, database: string): string {
+  const parsed = parse(url)
+  parsed.pathname = `/${encodeURIComponent(database)}`
+  return parsed.toString()
+}
+
+/** The URL without its password, for messages. */
+export function redact(url: string): string {
+  try {
+    const parsed = new URL(url)
+    if (parsed.password) parsed.password = '***'
+    return parsed.toString()
+  } catch {
+    return '<unparsable URL>'
+  }
+}
+
+function parse(url: string): URL {
+  try {
+    const parsed = new URL(url)
+    if (parsed.protocol !== 'postgres:' && parsed.protocol !== 'postgresql:') throw new Error('protocol')
+    return parsed
+  } catch {
+    throw new GovMigrateError(
+      `"${redact(url)}" is not a PostgreSQL connection URL`,
+      'write it as postgres://user[:password]@host:port/database',
+    )
+  }
+}
+
+const IDENT = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/
+
+/** A database name this tool creates or drops: letters, digits and underscores only. */
+export function assertDatabaseName(name: string): string {
+  if (!IDENT.test(name)) {
+    throw new GovMigrateError(
+      `"${name}" is not a database name this tool will create or drop`,
+      'use letters, digits and underscores only (at most 63), starting with a letter',
+    )
+  }
+  return name
+}
+
+/** A double-quoted identifier (names are checked by assertDatabaseName first). */
+export function ident(name: string): string {
+  return `"${name.replaceAll('"', '""')}"`
+}

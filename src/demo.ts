@@ -1,0 +1,69 @@
+import type { LoadedConfig } from './config/load-config.ts'
+import { createClone, fingerprintOf, isClone } from './clone/clone.ts'
+import { createFixture, isFixture } from './fixture/fixture.ts'
+import { databaseOf, withDatabase } from './db/url.ts'
+import { diffFingerprints, type Fingerprint, type FingerprintKey } from './fingerprint/fingerprint.ts'
+import { withClient } from './db/database.ts'
+import { up, type RunResult } from './migrator/migrator.ts'
+import { status, type Status } from './migrator/status.ts'
+
+export interface DemoOptions {
+  /** The production stand-in (built when missing). */
+  productionUrl: string
+  cloneName: string
+  config: LoadedConfig
+  to?: string
+  onProgress?: (line: string) => void
+}
+
+export interface DemoResult {
+  entry: Fingerprint
+  exit: Fingerprint
+  /** Keys that differ between entry and exit (organic counts excluded); empty means identical. */
+  differ: FingerprintKey[]
+  clone: { url: string; created: boolean; fingerprint: Fingerprint }
+  run: RunResult
+  status: Status
+}
+
+async function databaseExists(url: string): Promise<boolean> {
+  return withClient(withDatabase(url, 'postgres'), async (client) => {
+    const { rowCount } = await client.query('select 1 from pg_database where datname = $1', [databaseOf(url)])
+    return (rowCount ?? 0) > 0
+  })
+}
+
+/**
+ * The walking skeleton end to end: stand-in (if missing), production fingerprint at
+ * entry, marked clone (made once, then reused), stages up to `to` on the clone,
+ * status, production fingerprint at exit. Idempotent.
+ */
+export async function demo(options: DemoOptions): Promise<DemoResult> {
+  const { config, onProgress } = options
+  const proposal = config.ratificationProposal
+  if (!(await databaseExists(options.productionUrl))) {
+    await createFixture({ url: options.productionUrl, ...(onProgress ? { onProgress } : {}) })
+  } else if (await isFixture(options.productionUrl)) {
+    onProgress?.(`using the existing stand-in ${databaseOf(options.productionUrl)}`)
+  }
+  const entry = await fingerprintOf(options.productionUrl, proposal)
+  const cloneUrl = withDatabase(options.productionUrl, options.cloneName)
+  const created = !(await isClone(cloneUrl))
+  if (created) {
+    await createClone({ from: options.productionUrl, name: options.cloneName, proposal, ...(onProgress ? { onProgress } : {}) })
+  } else {
+    onProgress?.(`reusing the marked clone ${options.cloneName}`)
+  }
+  const run = await up({ url: cloneUrl, config, to: options.to ?? 'A' })
+  const cloneStatus = await status(cloneUrl, config)
+  const cloneFingerprint = await fingerprintOf(cloneUrl, proposal)
+  const exit = await fingerprintOf(options.productionUrl, proposal)
+  return {
+    entry,
+    exit,
+    differ: diffFingerprints(entry, exit),
+    clone: { url: cloneUrl, created, fingerprint: cloneFingerprint },
+    run,
+    status: cloneStatus,
+  }
+}

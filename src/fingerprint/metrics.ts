@@ -1,0 +1,74 @@
+import { sql, type Kysely } from 'kysely'
+import type { DB } from '../db/schema.ts'
+
+/**
+ * A pipeline number in DOMAIN.md's vocabulary, as a scalar SQL expression.
+ * `requires` names a table or view the expression reads; when it is absent the number is 0
+ * (the axis tables do not exist before the substrate stage).
+ */
+export interface MetricDefinition {
+  key: string
+  expression: string
+  requires?: string
+}
+
+export const METRICS: readonly MetricDefinition[] = [
+  { key: 'own', expression: 'select count(*) from governance_object_ownership' },
+  { key: 'gap', expression: 'select count(*) from v_object_owner_gap' },
+  { key: 'ruleset', expression: 'select count(*) from governance_ruleset' },
+  { key: 'scan_run', expression: 'select count(*) from candidate_scan_run' },
+  { key: 'cand_state', expression: 'select count(*) from governance_candidate_state' },
+  { key: 'cand_object', expression: 'select count(*) from governance_candidate_object' },
+  { key: 'cursor', expression: 'select count(*) from gov_worker_cursor' },
+  { key: 'event_log', expression: 'select count(*) from governance_event_log' },
+  {
+    key: 'gov_emit',
+    expression:
+      'select count(*) from governance_event_log l join event_type_registry t using (event_type) where t.is_governance and l.emitted',
+  },
+  { key: 'gov_active', expression: 'select count(*) from event_type_registry where is_governance and active' },
+  {
+    key: 'axis_tables',
+    expression: String.raw`select count(*) from pg_tables where schemaname = 'public' and tablename like 'axis\_%'`,
+  },
+]
+
+export type Metrics = Record<string, number>
+
+/** Reads every metric in one statement (one snapshot); absent relations count as 0. */
+export async function readMetrics(db: Kysely<DB>, metrics: readonly MetricDefinition[] = METRICS): Promise<Metrics> {
+  const required = [...new Set(metrics.flatMap((m) => (m.requires ? [m.requires] : [])))]
+  const present = new Set<string>()
+  if (required.length > 0) {
+    const { rows } = await sql<{ name: string }>`
+      select name from unnest(${required}::text[]) as name where to_regclass('public.' || name) is not null`.execute(db)
+    for (const row of rows) present.add(row.name)
+  }
+  const columns = metrics.map((m) =>
+    !m.requires || present.has(m.requires)
+      ? sql`(${sql.raw(m.expression)})::int as ${sql.ref(m.key)}`
+      : sql`0 as ${sql.ref(m.key)}`,
+  )
+  const { rows } = await sql<Metrics>`select ${sql.join(columns)}`.execute(db)
+  const row = rows[0]
+  if (!row) throw new Error('the metrics query returned no row')
+  return row
+}
+
+/** The substrate a stage's declared deltas scale with. */
+export interface Shape {
+  collections: number
+  groups: number
+  scopes: number
+}
+
+export async function readShape(db: Kysely<DB>): Promise<Shape> {
+  const row = await db
+    .selectNoFrom((eb) => [
+      eb.selectFrom('governance_collection_inventory').select(eb.fn.countAll<number>().as('n')).as('collections'),
+      eb.selectFrom('governance_group').select(eb.fn.countAll<number>().as('n')).as('groups'),
+      eb.selectFrom('governance_scope').select(eb.fn.countAll<number>().as('n')).as('scopes'),
+    ])
+    .executeTakeFirstOrThrow()
+  return { collections: Number(row.collections), groups: Number(row.groups), scopes: Number(row.scopes) }
+}

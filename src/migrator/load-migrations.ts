@@ -1,0 +1,80 @@
+import { createHash } from 'node:crypto'
+import { readFile, readdir } from 'node:fs/promises'
+import { join, resolve } from 'node:path'
+import { pathToFileURL } from 'node:url'
+import { GovMigrateError } from '../errors.ts'
+import type { GovMigration } from './migration.ts'
+
+/** A migration file, loaded and checked. */
+export interface LoadedMigration {
+  /** File name without extension; the key in the migration log. */
+  name: string
+  file: string
+  /** sha256 of the file's bytes, kept in the log to detect edits after apply. */
+  sha256: string
+  migration: GovMigration
+}
+
+const FILE = /^\d{4}-[A-Za-z0-9-]+\.ts$/
+
+function problemsOf(value: unknown): string[] {
+  if (typeof value !== 'object' || value === null) return ['it has no default export from defineMigration(...)']
+  const m = value as Partial<Record<keyof GovMigration, unknown>>
+  const problems: string[] = []
+  if (typeof m.id !== 'string' || !/^[A-Z][A-Z0-9]*$/.test(m.id)) problems.push('id must be like A, B or T1')
+  if (typeof m.title !== 'string' || m.title.length === 0) problems.push('title is missing')
+  if (m.tier !== 'clone' && m.tier !== 'production') problems.push("tier must be 'clone' or 'production'")
+  for (const fn of ['expect', 'up', 'down'] as const) {
+    if (typeof m[fn] !== 'function') problems.push(`${fn} must be a function`)
+  }
+  return problems
+}
+
+/**
+ * Loads every `NNNN-name.ts` file of `dir` in name order. A file that does not
+ * load, or whose default export is not a whole migration, stops everything.
+ */
+export async function loadMigrations(dir: string): Promise<LoadedMigration[]> {
+  const folder = resolve(dir)
+  let entries: string[]
+  try {
+    entries = (await readdir(folder)).filter((f) => FILE.test(f)).sort()
+  } catch (error) {
+    throw new GovMigrateError(`cannot read the migrations folder ${folder}`, 'set migrationsDir in kysely.config.ts', {
+      cause: error,
+    })
+  }
+  const loaded: LoadedMigration[] = []
+  for (const entry of entries) {
+    const file = join(folder, entry)
+    const name = entry.replace(/\.ts$/, '')
+    let mod: { default?: unknown }
+    try {
+      mod = (await import(pathToFileURL(file).href)) as { default?: unknown }
+    } catch (error) {
+      throw new GovMigrateError(
+        `migration ${entry} does not load: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}`,
+        `fix or remove ${file}; nothing was run`,
+        { cause: error },
+      )
+    }
+    const problems = problemsOf(mod.default)
+    if (problems.length > 0) {
+      throw new GovMigrateError(
+        `migration ${entry} is incomplete: ${problems.join('; ')}`,
+        `finish ${file} with \`export default defineMigration({ id, title, tier, expect, up, down })\`; nothing was run`,
+      )
+    }
+    const sha256 = createHash('sha256').update(await readFile(file)).digest('hex')
+    loaded.push({ name, file, sha256, migration: mod.default as GovMigration })
+  }
+  const seen = new Map<string, string>()
+  for (const m of loaded) {
+    const other = seen.get(m.migration.id)
+    if (other) {
+      throw new GovMigrateError(`migrations ${other} and ${m.name} share the id ${m.migration.id}`, 'give each migration its own id')
+    }
+    seen.set(m.migration.id, m.name)
+  }
+  return loaded
+}

@@ -1,0 +1,55 @@
+import type { Transaction } from 'kysely'
+import type { DB } from '../db/schema.ts'
+import type { Tier } from '../guard/guard.ts'
+import type { Shape } from '../fingerprint/metrics.ts'
+
+/** What a migration's `up` and `down` receive. */
+export interface MigrationContext {
+  /** The transaction the migration, its delta check and its log entry share. */
+  db: Transaction<DB>
+  /** The substrate it runs on (35N collections, 5N groups, 6 scopes). */
+  shape: Shape
+}
+
+/** Expected change of each named number after `up`; `down` must change them by the negation. */
+export type Deltas = Readonly<Record<string, number>>
+
+/**
+ * One pipeline stage or rollout tier, as a reviewer reads it.
+ *
+ * ### Examples
+ * ```ts
+ * export default defineMigration({
+ *   id: 'A',
+ *   title: 'ownership seed',
+ *   tier: 'clone',
+ *   expect: (s) => ({ own: +s.groups * s.scopes, gap: -s.collections * s.scopes }),
+ *   async up({ db }) { … },
+ *   async down({ db }) { … },
+ * })
+ * ```
+ */
+export interface GovMigration {
+  /** Short stable id used by `--to` (A, B, …, T1, …). */
+  id: string
+  /** What the stage does, in words a reviewer understands. */
+  title: string
+  tier: Tier
+  /** Production tiers that need an explicit decision besides ospa ≥ 1 (emit activation). */
+  requiresDecision?: boolean
+  /** Declared deltas, as a function of the substrate so they scale. */
+  expect: (shape: Shape) => Deltas
+  up: (context: MigrationContext) => Promise<void>
+  down: (context: MigrationContext) => Promise<void>
+}
+
+/** Types a migration file's default export; the loader checks it again at run time. */
+export function defineMigration(migration: GovMigration): GovMigration {
+  return migration
+}
+
+/** The declared deltas in DOMAIN.md's notation: `own +30, gap -210`. */
+export function formatDeltas(deltas: Deltas): string {
+  const parts = Object.entries(deltas).map(([key, value]) => `${key} ${value >= 0 ? '+' : ''}${value}`)
+  return parts.length > 0 ? parts.join(', ') : 'none (writes nothing)'
+}
