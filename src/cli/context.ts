@@ -28,7 +28,7 @@ export async function cliContext(options: CommonOptions): Promise<CliContext> {
  * embedded server (started on demand) with the command's default database.
  */
 export async function resolveUrl(ctx: CliContext, explicit: string | undefined, defaultDatabase: string): Promise<string> {
-  const given = explicit ?? process.env.DATABASE_URL ?? ctx.config.url
+  const given = explicit || process.env.DATABASE_URL || ctx.config.url
   if (given) return given
   const server = await ensureEmbedded({
     dataDir: resolve(ctx.config.root, ctx.config.embedded.dataDir),

@@ -36,7 +36,7 @@ export async function loadConfig(file = resolve('kysely.config.ts')): Promise<Lo
   } catch (error) {
     throw new GovMigrateError(
       `${file} cannot be loaded: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}`,
-      `fix the syntax of ${file}; nothing was run`,
+      `make ${file} load (check its syntax and imports); nothing was run`,
       { cause: error },
     )
   }

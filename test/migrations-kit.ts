@@ -1,0 +1,32 @@
+import { cpSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { after } from 'node:test'
+import { ROOT } from './helpers.ts'
+
+/**
+ * A throwaway project folder: kysely.config.ts plus a copy of the real migrations
+ * (imports pointed at this repository), to which a test adds its own files.
+ */
+export function projectCopy(options: { upTo?: string } = {}): { dir: string; config: string; add: (file: string, body: string) => void } {
+  const dir = mkdtempSync(join(tmpdir(), 'gov-migrate-'))
+  after(() => rmSync(dir, { recursive: true, force: true }))
+  cpSync(join(ROOT, 'migrations'), join(dir, 'migrations'), { recursive: true })
+  for (const file of readdirSync(join(dir, 'migrations'))) {
+    const path = join(dir, 'migrations', file)
+    if (options.upTo && file.slice(0, 4) > options.upTo) {
+      rmSync(path)
+      continue
+    }
+    writeFileSync(path, readFileSync(path, 'utf8').replaceAll("'../src/", `'${ROOT}/src/`))
+  }
+  symlinkSync(join(ROOT, 'node_modules'), join(dir, 'node_modules'))
+  writeFileSync(join(dir, 'package.json'), '{ "type": "module" }\n')
+  const config = join(dir, 'kysely.config.ts')
+  writeFileSync(config, `export default { migrationsDir: 'migrations', lockTimeoutMs: 20000 }\n`)
+  return {
+    dir,
+    config,
+    add: (file, body) => writeFileSync(join(dir, 'migrations', file), body.replaceAll("'../src/", `'${ROOT}/src/`)),
+  }
+}
