@@ -23,17 +23,31 @@ export function embeddedUrl(port: number, database = 'postgres'): string {
   return `postgres://postgres@127.0.0.1:${port}/${database}`
 }
 
-async function reachable(port: number): Promise<boolean> {
+/** The data directory of the server answering on `port`, or null when none answers. */
+async function serverDataDir(port: number): Promise<string | null> {
   const client = new pg.Client({ connectionString: embeddedUrl(port), connectionTimeoutMillis: 2000 })
   try {
     await client.connect()
-    await client.query('select 1')
-    return true
+    const { rows } = await client.query<{ setting: string }>(`select setting from pg_settings where name = 'data_directory'`)
+    return rows[0]?.setting ?? ''
   } catch {
-    return false
+    return null
   } finally {
     await client.end().catch(() => undefined)
   }
+}
+
+/** True when our server answers; a different server on our port is an error, never silently used. */
+async function reachable(port: number, dataDir: string): Promise<boolean> {
+  const found = await serverDataDir(port)
+  if (found === null) return false
+  if (found !== dataDir) {
+    throw new GovMigrateError(
+      `port ${port} is taken by another PostgreSQL (data directory ${found})`,
+      `stop that server, or set embedded.port in kysely.config.ts to a free port`,
+    )
+  }
+  return true
 }
 
 /** PostgreSQL refuses to run as root: when we are root, the server runs as the `postgres` user. */
@@ -62,8 +76,8 @@ async function binaries(): Promise<{ initdb: string; pg_ctl: string }> {
  */
 export async function ensureEmbedded(options: EmbeddedOptions): Promise<string> {
   const { port } = options
-  if (await reachable(port)) return embeddedUrl(port)
   const dataDir = resolve(options.dataDir)
+  if (await reachable(port, dataDir)) return embeddedUrl(port)
   const bin = await binaries()
   const user = await serverUser()
   if (!existsSync(join(dataDir, 'PG_VERSION'))) {
@@ -86,7 +100,7 @@ export async function ensureEmbedded(options: EmbeddedOptions): Promise<string> 
     })
   } catch (error) {
     // Another run may have started it at the same moment; that is fine.
-    if (!(await reachable(port))) {
+    if (!(await reachable(port, dataDir))) {
       throw new GovMigrateError(
         `embedded PostgreSQL did not start on port ${port}: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}`,
         `read ${join(dataDir, 'server.log')}, or pass --url to use another server`,
