@@ -52,6 +52,7 @@ export interface CandidateScanRun {
   ruleset_version: string;
   run_id: string;
   states_seen: number;
+  triggered_by: string;
 }
 
 export interface DotTools {
@@ -70,14 +71,12 @@ export interface GovernanceCandidateObject {
   collection_name: string;
   first_run_id: string;
   group_code: string;
-  last_run_id: string;
   ruleset_version: string;
 }
 
 export interface GovernanceCandidateState {
   first_run_id: string;
   group_code: string;
-  last_run_id: string;
   ruleset_version: string;
   state: string;
 }
@@ -91,6 +90,7 @@ export interface GovernanceCollectionInventory {
   collection_name: string;
   label: string;
   registry_code: string;
+  topic_label: string | null;
   updated_at: Timestamp;
 }
 
@@ -121,6 +121,7 @@ export interface GovernanceObjectOwnership {
 }
 
 export interface GovernanceRegistry {
+  projected_at: Timestamp | null;
   projection_view: string | null;
   registry_code: string;
   title: string;

@@ -34,6 +34,8 @@ export interface StepEvent {
   title: string
   expected: Deltas
   measured: Deltas
+  /** Readings the migration noted (coverage, scan results, …). */
+  notes: string[]
   ms: number
 }
 
@@ -122,7 +124,8 @@ async function applyOne(conn: Kysely<DB>, m: LoadedMigration, direction: Directi
       const declared = declaredDeltas(m, shape)
       const expected = direction === 'up' ? declared : negate(declared)
       const before = await readMetrics(trx)
-      await m.migration[direction]({ db: trx, shape })
+      const notes: string[] = []
+      await m.migration[direction]({ db: trx, shape, note: (line) => notes.push(line) })
       const measured = measuredDeltas(before, await readMetrics(trx))
       const mismatches = deltaMismatches(expected, measured)
       if (mismatches.length > 0) {
@@ -140,6 +143,7 @@ async function applyOne(conn: Kysely<DB>, m: LoadedMigration, direction: Directi
         title: m.migration.title,
         expected,
         measured,
+        notes,
         ms: Math.round(performance.now() - started),
       }
     })

@@ -1,0 +1,48 @@
+/**
+ * Stage D — issue/event boundary (clone).
+ *
+ * Emit becomes fail-closed in the database: a trigger rejects marking an event of an
+ * inactive type emitted. Then 20 simulated governance events are logged (one per
+ * governance event type and containment group), none emittable. system_issues is
+ * not touched.
+ *
+ * Expected: event_log +20 (scale N: +20N); gov_emit stays 0.
+ * Down removes the marked events, the trigger and its function.
+ */
+import { defineMigration } from '../src/migrator/migration.ts'
+import { MARK } from '../src/markers.ts'
+import { createEmitBoundary, dropEmitBoundary } from '../src/pipeline/boundary.ts'
+
+export default defineMigration({
+  id: 'D',
+  title: 'issue/event boundary: emit fail-closed, 20 simulated events logged',
+  tier: 'clone',
+  expect: (s) => ({ event_log: 4 * s.groups }),
+
+  async up({ db }) {
+    await createEmitBoundary(db)
+    await db
+      .insertInto('governance_event_log')
+      .columns(['event_type', 'subject', 'payload', 'created_by'])
+      .expression(
+        db
+          .selectFrom('event_type_registry as t')
+          .crossJoin('governance_group as g')
+          .where('t.is_governance', '=', true)
+          .select((eb) => [
+            't.event_type',
+            'g.group_code',
+            eb.cast<string>(eb.val(JSON.stringify({ simulated: true })), 'jsonb').as('payload'),
+            eb.cast<string>(eb.val(MARK.cloneSeed), 'text').as('created_by'),
+          ])
+          .orderBy('g.group_code')
+          .orderBy('t.event_type'),
+      )
+      .execute()
+  },
+
+  async down({ db }) {
+    await db.deleteFrom('governance_event_log').where('created_by', '=', MARK.cloneSeed).execute()
+    await dropEmitBoundary(db)
+  },
+})

@@ -1,0 +1,100 @@
+import type { Kysely } from 'kysely'
+import type { DB } from '../db/schema.ts'
+import { GovMigrateError } from '../errors.ts'
+import { MARK } from '../markers.ts'
+
+export interface ScanOptions {
+  ruleset: string
+  /** Scan runs are numbered per ruleset: `${prefix}${n}`. */
+  runPrefix: string
+  /** The stage that triggered the run; its down removes exactly this run. */
+  triggeredBy: string
+  createdBy?: string
+}
+
+export interface ScanResult {
+  runId: string
+  statesSeen: number
+  objectsSeen: number
+  newStates: number
+  newObjects: number
+}
+
+/**
+ * One deterministic scanner pass (no daemon). Candidates are the anchored groups
+ * (one state each) and the collections whose coverage comes through them (one
+ * object each). Existing candidates are left as they are, so a re-run adds only
+ * its run row. The ruleset's `max_candidates` is a hard cap, checked before writing.
+ */
+export async function scan(db: Kysely<DB>, options: ScanOptions): Promise<ScanResult> {
+  const ruleset = await db
+    .selectFrom('governance_ruleset')
+    .select('max_candidates')
+    .where('ruleset_version', '=', options.ruleset)
+    .executeTakeFirst()
+  if (!ruleset) {
+    throw new GovMigrateError(`ruleset ${options.ruleset} does not exist`, 'apply the scanner write-half stage (C) first')
+  }
+  const anchoredGroups = db
+    .selectFrom('governance_object_ownership')
+    .where('object_kind', '=', 'group')
+    .select('object_code as group_code')
+    .distinct()
+  const states = await db.selectFrom(anchoredGroups.as('g')).select('g.group_code').orderBy('g.group_code').execute()
+  const objects = await db
+    .selectFrom('governance_collection_containment as c')
+    .where('c.group_code', 'in', anchoredGroups)
+    .select(['c.collection_name', 'c.group_code'])
+    .orderBy('c.collection_name')
+    .execute()
+  if (states.length + objects.length > ruleset.max_candidates) {
+    throw new GovMigrateError(
+      `the scan would hold ${states.length + objects.length} candidates, over the hard cap of ${ruleset.max_candidates} (ruleset ${options.ruleset})`,
+      'raise max_candidates in a new ruleset version after review; nothing was written',
+    )
+  }
+  const runs = await db
+    .selectFrom('candidate_scan_run')
+    .where('ruleset_version', '=', options.ruleset)
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .executeTakeFirstOrThrow()
+  const runId = `${options.runPrefix}${Number(runs.n) + 1}`
+  await db
+    .insertInto('candidate_scan_run')
+    .values({
+      run_id: runId,
+      ruleset_version: options.ruleset,
+      triggered_by: options.triggeredBy,
+      states_seen: states.length,
+      objects_seen: objects.length,
+      created_by: options.createdBy ?? MARK.cloneSeed,
+    })
+    .execute()
+  const newStates =
+    states.length === 0
+      ? []
+      : await db
+          .insertInto('governance_candidate_state')
+          .values(states.map((s) => ({ ruleset_version: options.ruleset, group_code: s.group_code, state: 'anchored', first_run_id: runId })))
+          .onConflict((oc) => oc.columns(['ruleset_version', 'group_code']).doNothing())
+          .returning('group_code')
+          .execute()
+  const newObjects =
+    objects.length === 0
+      ? []
+      : await db
+          .insertInto('governance_candidate_object')
+          .values(objects.map((o) => ({ ruleset_version: options.ruleset, collection_name: o.collection_name, group_code: o.group_code, first_run_id: runId })))
+          .onConflict((oc) => oc.columns(['ruleset_version', 'collection_name']).doNothing())
+          .returning('collection_name')
+          .execute()
+  return { runId, statesSeen: states.length, objectsSeen: objects.length, newStates: newStates.length, newObjects: newObjects.length }
+}
+
+/** Removes the scan runs a stage triggered (its candidates first, if that run found them). */
+export async function removeScanRuns(db: Kysely<DB>, ruleset: string, triggeredBy: string): Promise<void> {
+  const runs = db.selectFrom('candidate_scan_run').select('run_id').where('ruleset_version', '=', ruleset).where('triggered_by', '=', triggeredBy)
+  await db.deleteFrom('governance_candidate_object').where('first_run_id', 'in', runs).execute()
+  await db.deleteFrom('governance_candidate_state').where('first_run_id', 'in', runs).execute()
+  await db.deleteFrom('candidate_scan_run').where('ruleset_version', '=', ruleset).where('triggered_by', '=', triggeredBy).execute()
+}
