@@ -12,6 +12,7 @@
 import { defineMigration } from '../src/migrator/migration.ts'
 import { MARK } from '../src/markers.ts'
 import { createEmitBoundary, dropEmitBoundary } from '../src/pipeline/boundary.ts'
+import { removeEvents } from '../src/pipeline/events.ts'
 
 export default defineMigration({
   id: 'D',
@@ -32,7 +33,7 @@ export default defineMigration({
           .select((eb) => [
             't.event_type',
             'g.group_code',
-            eb.cast<string>(eb.val(JSON.stringify({ simulated: true })), 'jsonb').as('payload'),
+            eb.cast<string>(eb.val(JSON.stringify({ stage: 'D', simulated: true })), 'jsonb').as('payload'),
             eb.cast<string>(eb.val(MARK.cloneSeed), 'text').as('created_by'),
           ])
           .orderBy('g.group_code')
@@ -42,7 +43,7 @@ export default defineMigration({
   },
 
   async down({ db }) {
-    await db.deleteFrom('governance_event_log').where('created_by', '=', MARK.cloneSeed).execute()
+    await removeEvents(db, 'D')
     await dropEmitBoundary(db)
   },
 })

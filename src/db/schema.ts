@@ -45,6 +45,56 @@ export interface AprApprovals {
   request_id: Int8;
 }
 
+export interface AxisAssignment {
+  axis_code: string;
+  created_by: string;
+  object_code: string;
+  object_kind: string;
+  value_code: string;
+}
+
+export interface AxisCoverageRule {
+  axis_code: string;
+  created_by: string;
+  required_object_kind: string;
+  rule: string;
+}
+
+export interface AxisObjectOwnership {
+  axis_code: string;
+  created_by: string;
+  id: Generated<Int8>;
+  object_code: string;
+  object_kind: string;
+  owner_ref: string;
+  scope_code: string | null;
+}
+
+export interface AxisProjection {
+  created_by: string;
+  projected_at: Timestamp;
+  projection_view: string;
+  registry_code: string;
+}
+
+export interface AxisRegistry {
+  axis_code: string;
+  created_by: string;
+  kind: string;
+  title: string;
+}
+
+export interface AxisValue {
+  axis_code: string;
+  created_by: string;
+  parent_value: string | null;
+  projected_at: Timestamp | null;
+  provenance: string;
+  registry_code: string | null;
+  status: string;
+  value_code: string;
+}
+
 export interface CandidateScanRun {
   created_at: Generated<Timestamp>;
   created_by: string;
@@ -163,6 +213,20 @@ export interface SystemIssues {
   source: string;
 }
 
+export interface VAxisCoverage {
+  axis_code: string | null;
+  covered: number | null;
+  gap: number | null;
+  required: number | null;
+}
+
+export interface VDriftFinding {
+  category: string | null;
+  detail: string | null;
+  severity: string | null;
+  subject: string | null;
+}
+
 export interface VObjectOwnerGap {
   collection_name: string | null;
   scope_code: string | null;
@@ -172,6 +236,12 @@ export interface DB {
   approval_requests: ApprovalRequests;
   apr_action_types: AprActionTypes;
   apr_approvals: AprApprovals;
+  axis_assignment: AxisAssignment;
+  axis_coverage_rule: AxisCoverageRule;
+  axis_object_ownership: AxisObjectOwnership;
+  axis_projection: AxisProjection;
+  axis_registry: AxisRegistry;
+  axis_value: AxisValue;
   candidate_scan_run: CandidateScanRun;
   dot_tools: DotTools;
   event_type_registry: EventTypeRegistry;
@@ -188,5 +258,7 @@ export interface DB {
   governance_scope: GovernanceScope;
   os_proposal_approvals: OsProposalApprovals;
   system_issues: SystemIssues;
+  v_axis_coverage: VAxisCoverage;
+  v_drift_finding: VDriftFinding;
   v_object_owner_gap: VObjectOwnerGap;
 }

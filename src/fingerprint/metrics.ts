@@ -31,6 +31,32 @@ export const METRICS: readonly MetricDefinition[] = [
     key: 'axis_tables',
     expression: String.raw`select count(*) from pg_tables where schemaname = 'public' and tablename like 'axis\_%'`,
   },
+  // The axis/topic substrate (absent before stage AX).
+  { key: 'topic_active', expression: `select count(*) from axis_value where axis_code = 'topic' and status = 'active'`, requires: 'axis_value' },
+  { key: 'topic_candidate', expression: `select count(*) from axis_value where axis_code = 'topic' and status = 'candidate'`, requires: 'axis_value' },
+  { key: 'topic_assign', expression: `select count(*) from axis_assignment where axis_code = 'topic'`, requires: 'axis_assignment' },
+  { key: 'containment_assign', expression: `select count(*) from axis_assignment where axis_code = 'containment'`, requires: 'axis_assignment' },
+  { key: 'axis_own', expression: 'select count(*) from axis_object_ownership', requires: 'axis_object_ownership' },
+  { key: 'containment_required', expression: `select required from v_axis_coverage where axis_code = 'containment'`, requires: 'v_axis_coverage' },
+  { key: 'containment_gap', expression: `select gap from v_axis_coverage where axis_code = 'containment'`, requires: 'v_axis_coverage' },
+  { key: 'decisions', expression: 'select count(*) from axis_facet_decision', requires: 'axis_facet_decision' },
+  // Drift findings (absent before stage AX).
+  { key: 'drift_open', expression: 'select count(*) from v_drift_finding', requires: 'v_drift_finding' },
+  { key: 'drift_critical', expression: `select count(*) from v_drift_finding where severity = 'critical'`, requires: 'v_drift_finding' },
+  { key: 'divergent', expression: `select count(*) from v_drift_finding where category = 'divergent_label_topic'`, requires: 'v_drift_finding' },
+  { key: 'projection_gap', expression: `select count(*) from v_drift_finding where category = 'projection_gap'`, requires: 'v_drift_finding' },
+  { key: 'rule_missing', expression: `select count(*) from v_drift_finding where category = 'coverage_rule_missing'`, requires: 'v_drift_finding' },
+  {
+    key: 'lag_placeholder',
+    expression: `select count(*) from v_drift_finding where category = 'projection_lag' and detail like 'placeholder%'`,
+    requires: 'v_drift_finding',
+  },
+  {
+    key: 'lag_real',
+    expression: `select count(*) from v_drift_finding where category = 'projection_lag' and detail not like 'placeholder%'`,
+    requires: 'v_drift_finding',
+  },
+  { key: 'quality', expression: `select count(*) from v_drift_finding where category = 'quality_signal'`, requires: 'v_drift_finding' },
 ]
 
 export type Metrics = Record<string, number>
@@ -46,7 +72,7 @@ export async function readMetrics(db: Kysely<DB>, metrics: readonly MetricDefini
   }
   const columns = metrics.map((m) =>
     !m.requires || present.has(m.requires)
-      ? sql`(${sql.raw(m.expression)})::int as ${sql.ref(m.key)}`
+      ? sql`coalesce((${sql.raw(m.expression)}), 0)::int as ${sql.ref(m.key)}`
       : sql`0 as ${sql.ref(m.key)}`,
   )
   const { rows } = await sql<Metrics>`select ${sql.join(columns)}`.execute(db)
