@@ -4,12 +4,15 @@
  */
 
 import type { ColumnType } from "kysely";
+import type { IPostgresInterval } from "postgres-interval";
 
 export type Generated<T> = T extends ColumnType<infer S, infer I, infer U>
   ? ColumnType<S, I | undefined, U>
   : ColumnType<T, T | undefined, T>;
 
 export type Int8 = ColumnType<string, bigint | number | string, bigint | number | string>;
+
+export type Interval = ColumnType<IPostgresInterval, IPostgresInterval | number | string, IPostgresInterval | number | string>;
 
 export type Json = JsonValue;
 
@@ -58,6 +61,14 @@ export interface AxisCoverageRule {
   created_by: string;
   required_object_kind: string;
   rule: string;
+}
+
+export interface AxisFacetDecision {
+  axis_code: string;
+  created_by: string;
+  decision: string;
+  object_code: string;
+  rationale: string;
 }
 
 export interface AxisObjectOwnership {
@@ -232,12 +243,28 @@ export interface VObjectOwnerGap {
   scope_code: string | null;
 }
 
+export interface VProjectionLagTiming {
+  collection_name: string | null;
+  lag: Interval | null;
+  lagging: boolean | null;
+  projected_at: Timestamp | null;
+  registry_code: string | null;
+  updated_at: Timestamp | null;
+}
+
+export interface VRegistryGovernance {
+  projection_view: string | null;
+  registry_code: string | null;
+  title: string | null;
+}
+
 export interface DB {
   approval_requests: ApprovalRequests;
   apr_action_types: AprActionTypes;
   apr_approvals: AprApprovals;
   axis_assignment: AxisAssignment;
   axis_coverage_rule: AxisCoverageRule;
+  axis_facet_decision: AxisFacetDecision;
   axis_object_ownership: AxisObjectOwnership;
   axis_projection: AxisProjection;
   axis_registry: AxisRegistry;
@@ -261,4 +288,6 @@ export interface DB {
   v_axis_coverage: VAxisCoverage;
   v_drift_finding: VDriftFinding;
   v_object_owner_gap: VObjectOwnerGap;
+  v_projection_lag_timing: VProjectionLagTiming;
+  v_registry_governance: VRegistryGovernance;
 }
