@@ -6,6 +6,8 @@ import { registerFingerprint } from './commands/fingerprint.ts'
 import { registerFixture } from './commands/fixture.ts'
 import { registerMigrate } from './commands/migrate.ts'
 import { registerServer } from './commands/server.ts'
+import { registerStages } from './commands/stages.ts'
+import { registerVerify } from './commands/verify.ts'
 
 /** Exit codes, documented in the README. */
 export const EXIT = { ok: 0, failure: 1, refused: 3 } as const
@@ -18,7 +20,7 @@ export function buildProgram(): Command {
     .option('--json', 'machine-readable output')
     .showHelpAfterError(false)
     .exitOverride()
-  for (const register of [registerDemo, registerFixture, registerClone, registerMigrate, registerFingerprint, registerServer]) {
+  for (const register of [registerDemo, registerFixture, registerClone, registerMigrate, registerVerify, registerStages, registerFingerprint, registerServer]) {
     register(program)
   }
   program.commands.forEach(function propagate(command: Command): void {
@@ -37,11 +39,12 @@ export async function main(argv: string[]): Promise<number> {
     if (error instanceof CommanderError) {
       return error.exitCode === 0 ? EXIT.ok : EXIT.failure
     }
-    if (error instanceof GovMigrateError) {
-      process.stderr.write(`migrate: ${error.message} — fix: ${error.fix}\n`)
-      return error instanceof RefusedError ? EXIT.refused : EXIT.failure
-    }
-    process.stderr.write(`migrate: ${describe(error)}\n`)
-    return EXIT.failure
+    const refused = error instanceof RefusedError
+    const message = error instanceof GovMigrateError ? error.message : describe(error)
+    const fix = error instanceof GovMigrateError ? error.fix : undefined
+    process.stderr.write(`migrate: ${message}${fix ? ` — fix: ${fix}` : ''}\n`)
+    // A program reading --json gets the error as JSON too (after any partial output).
+    if (argv.includes('--json')) process.stdout.write(`${JSON.stringify({ error: { message, fix: fix ?? null, refused } })}\n`)
+    return refused ? EXIT.refused : EXIT.failure
   }
 }

@@ -74,13 +74,16 @@ export async function createClone(options: CreateCloneOptions): Promise<CloneInf
     }
   })
   try {
-    await markClone(url, name, source)
+    await markClone(url, name, source, sourceFingerprint)
+    const fingerprint = await fingerprintOf(url, options.proposal)
+    await withClient(url, (client) =>
+      client.query(`update ${TOOL_SCHEMA}.clone_marker set created_fingerprint = $1`, [JSON.stringify(fingerprint)]),
+    )
+    return { name, url, source, sourceFingerprint, fingerprint }
   } catch (error) {
     await withClient(admin, (client) => client.query(`drop database if exists ${ident(name)} with (force)`))
     throw error
   }
-  const fingerprint = await fingerprintOf(url, options.proposal)
-  return { name, url, source, sourceFingerprint, fingerprint }
 }
 
 /**
@@ -102,7 +105,7 @@ async function otherSessions(client: pg.Client, source: string): Promise<number>
 }
 
 /** Writes the clone marker: the guard's proof that this database is a clone made here. */
-async function markClone(url: string, name: string, source: string): Promise<void> {
+async function markClone(url: string, name: string, source: string, sourceFingerprint: Fingerprint): Promise<void> {
   await withClient(url, async (client) => {
     await client.query('begin')
     await client.query(`create schema ${TOOL_SCHEMA}`)
@@ -110,9 +113,16 @@ async function markClone(url: string, name: string, source: string): Promise<voi
       create table ${TOOL_SCHEMA}.clone_marker (
         clone_name text primary key,
         source_db  text not null,
-        created_at timestamptz not null default now()
+        created_at timestamptz not null default now(),
+        -- production's fingerprint when the clone was made, and the clone's own right after
+        source_fingerprint  jsonb not null,
+        created_fingerprint jsonb
       )`)
-    await client.query(`insert into ${TOOL_SCHEMA}.clone_marker (clone_name, source_db) values ($1, $2)`, [name, source])
+    await client.query(`insert into ${TOOL_SCHEMA}.clone_marker (clone_name, source_db, source_fingerprint) values ($1, $2, $3)`, [
+      name,
+      source,
+      JSON.stringify(sourceFingerprint),
+    ])
     await client.query('commit')
   })
 }
@@ -127,6 +137,29 @@ export async function dropClone(url: string): Promise<string> {
   if (refusal) throw new RefusedError(`refused: ${refusal}; only marked clones are dropped`, CLONE_FIX)
   await withClient(withDatabase(url, 'postgres'), (client) => client.query(`drop database ${ident(name)} with (force)`))
   return name
+}
+
+export interface MarkerRecord {
+  cloneName: string
+  sourceDatabase: string
+  createdAt: string
+  sourceFingerprint: Fingerprint
+  createdFingerprint: Fingerprint | null
+}
+
+/** The clone's marker row with the fingerprints kept at creation. */
+export async function readMarker(url: string): Promise<MarkerRecord | null> {
+  return withClient(url, async (client) => {
+    const present = await client.query<{ ok: boolean }>(`select to_regclass('${TOOL_SCHEMA}.clone_marker') is not null as ok`)
+    if (!present.rows[0]?.ok) return null
+    const { rows } = await client.query<{ clone_name: string; source_db: string; created_at: string; source_fingerprint: Fingerprint; created_fingerprint: Fingerprint | null }>(
+      `select clone_name, source_db, created_at::text, source_fingerprint, created_fingerprint from ${TOOL_SCHEMA}.clone_marker limit 1`,
+    )
+    const row = rows[0]
+    return row
+      ? { cloneName: row.clone_name, sourceDatabase: row.source_db, createdAt: row.created_at, sourceFingerprint: row.source_fingerprint, createdFingerprint: row.created_fingerprint }
+      : null
+  })
 }
 
 /** True when `url` names an existing marked clone. */

@@ -106,15 +106,14 @@ export function fingerprintQuery(proposal: string) {
  * ```
  */
 export async function readFingerprint(db: Kysely<DB>, proposal: string): Promise<Fingerprint> {
-  return db
-    .transaction()
-    .setAccessMode('read only')
-    .execute(async (trx) => {
-      const { rows } = await fingerprintQuery(proposal).execute(trx)
-      const row = rows[0]
-      if (!row) throw new Error('the fingerprint query returned no row')
-      return row
-    })
+  const read = async (trx: Kysely<DB>) => {
+    const { rows } = await fingerprintQuery(proposal).execute(trx)
+    const row = rows[0]
+    if (!row) throw new Error('the fingerprint query returned no row')
+    return row
+  }
+  // Inside a caller's transaction the statement already sees one snapshot.
+  return db.isTransaction ? read(db) : db.transaction().setAccessMode('read only').execute(read)
 }
 
 /** Keys whose values differ between two fingerprints; organic counts are not compared. */

@@ -81,6 +81,15 @@ export async function readMetrics(db: Kysely<DB>, metrics: readonly MetricDefini
   return row
 }
 
+/**
+ * The numbers of an untouched stand-in of `shape`: nothing owned (every pair a gap),
+ * everything else absent or zero. Each applied migration's declared deltas add to it.
+ */
+export function baselineMetrics(shape: Shape): Metrics {
+  const zero = Object.fromEntries(METRICS.map((m) => [m.key, 0]))
+  return { ...zero, gap: shape.collections * shape.scopes }
+}
+
 /** The substrate a stage's declared deltas scale with. */
 export interface Shape {
   collections: number

@@ -1,0 +1,25 @@
+import type { Command } from 'commander'
+import { cliContext, cloneDefault, output, resolveUrl, type CommonOptions } from '../context.ts'
+import { verify } from '../../verify/verify.ts'
+import { GovMigrateError } from '../../errors.ts'
+
+export function registerVerify(program: Command): void {
+  program
+    .command('verify')
+    .description('the regression suite: assert the state the applied stages imply, fail-closed boundaries included (writes nothing)')
+    .action(async (_: CommonOptions, command: Command) => {
+      const flags = command.optsWithGlobals<CommonOptions>()
+      const ctx = await cliContext(flags)
+      const url = await resolveUrl(ctx, flags.url, cloneDefault())
+      const result = await verify(url, ctx.config)
+      output(ctx, result, () => [
+        `${result.database}: applied ${result.applied.length === 0 ? 'nothing' : result.applied.join(' ')}`,
+        ...result.checks.map((c) => `${c.ok ? '✓' : '✗'} ${c.name.padEnd(40)} expected ${c.expected.padEnd(16)} actual ${c.actual}`),
+        `${result.checks.filter((c) => c.ok).length} passed, ${result.checks.filter((c) => !c.ok).length} failed`,
+      ])
+      if (!result.ok) {
+        const failed = result.checks.filter((c) => !c.ok).map((c) => c.name)
+        throw new GovMigrateError(`verify failed: ${failed.join(', ')}`, 'compare expected and actual above; the clone is left as it is for inspection')
+      }
+    })
+}
