@@ -9,6 +9,7 @@
  */
 import { defineMigration } from '../src/migrator/migration.ts'
 import { MARK } from '../src/markers.ts'
+import { removeGroupAnchors, seedGroupAnchors } from '../src/pipeline/ownership.ts'
 
 export default defineMigration({
   id: 'A',
@@ -17,25 +18,10 @@ export default defineMigration({
   expect: (s) => ({ own: s.groups * s.scopes, gap: -s.collections * s.scopes }),
 
   async up({ db }) {
-    await db
-      .insertInto('governance_object_ownership')
-      .columns(['object_kind', 'object_code', 'scope_code', 'owner_ref', 'created_by'])
-      .expression(
-        db
-          .selectFrom('governance_group as g')
-          .crossJoin('governance_scope as s')
-          .select((eb) => [
-            eb.cast<string>(eb.val('group'), 'text').as('object_kind'),
-            'g.group_code',
-            's.scope_code',
-            eb.fn<string>('concat_ws', [eb.cast(eb.val(':'), 'text'), eb.cast(eb.val('owner'), 'text'), 'g.group_code', 's.scope_code']).as('owner_ref'),
-            eb.cast<string>(eb.val(MARK.cloneSeed), 'text').as('created_by'),
-          ]),
-      )
-      .execute()
+    await seedGroupAnchors(db, MARK.cloneSeed)
   },
 
   async down({ db }) {
-    await db.deleteFrom('governance_object_ownership').where('created_by', '=', MARK.cloneSeed).execute()
+    await removeGroupAnchors(db, MARK.cloneSeed)
   },
 })

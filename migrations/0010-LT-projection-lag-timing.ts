@@ -10,14 +10,12 @@
  * changed after their projection in every 35), drift_open +3, event_log +6, scan_run +1.
  * Down restores the placeholders and drops the detector.
  */
-import { sql } from 'kysely'
 import { defineMigration } from '../src/migrator/migration.ts'
 import { MARK } from '../src/markers.ts'
-import { createDriftView, DRIFT_FACET_AWARE, DRIFT_TIMED } from '../src/pipeline/drift-view.ts'
-import { logEvents, removeEvents } from '../src/pipeline/events.ts'
-import { removeScanRuns, scan } from '../src/pipeline/scanner.ts'
+import { removeScanRuns, rerunScanner } from '../src/pipeline/scanner.ts'
+import { timeProjectionLag, untimeProjectionLag, LAGGING_PER_35 } from '../src/pipeline/finalization.ts'
 
-const LAGGING_PER_35 = 9
+const marks = { stage: 'LT', createdBy: MARK.cloneSeed }
 
 export default defineMigration({
   id: 'LT',
@@ -29,28 +27,12 @@ export default defineMigration({
   },
 
   async up({ db, note }) {
-    const placeholders = await db.selectFrom('v_drift_finding').select('subject').where('category', '=', 'projection_lag').execute()
-    await sql`
-      create view v_projection_lag_timing as
-      select i.collection_name, i.registry_code, i.updated_at,
-             coalesce(p.projected_at, r.projected_at) as projected_at,
-             i.updated_at - coalesce(p.projected_at, r.projected_at) as lag,
-             i.updated_at > coalesce(p.projected_at, r.projected_at) as lagging
-      from governance_collection_inventory i
-      join governance_registry r using (registry_code)
-      left join axis_projection p using (registry_code)
-      where coalesce(p.projected_at, r.projected_at) is not null`.execute(db)
-    await createDriftView(db, DRIFT_TIMED)
-    await logEvents(db, 'LT', placeholders.map((p) => ({ eventType: 'gov.drift.finding', subject: `${p.subject ?? ''}:lag-timed` })))
-    const lagging = await db.selectFrom('v_projection_lag_timing').select((eb) => eb.fn.countAll<number>().as('n')).where('lagging', '=', true).executeTakeFirstOrThrow()
-    const rerun = await scan(db, { ruleset: MARK.ruleset, runPrefix: MARK.scanRunPrefix, triggeredBy: 'LT' })
-    note(`${placeholders.length} placeholders replaced; ${Number(lagging.n)} collections lag their projection; ${rerun.runId}: ${rerun.newStates + rerun.newObjects} new candidates`)
+    note(await timeProjectionLag(db, marks))
+    note(await rerunScanner(db, 'LT'))
   },
 
   async down({ db }) {
     await removeScanRuns(db, MARK.ruleset, 'LT')
-    await removeEvents(db, 'LT')
-    await createDriftView(db, DRIFT_FACET_AWARE)
-    await sql`drop view v_projection_lag_timing`.execute(db)
+    await untimeProjectionLag(db, marks)
   },
 })

@@ -98,3 +98,16 @@ export async function removeScanRuns(db: Kysely<DB>, ruleset: string, triggeredB
   await db.deleteFrom('governance_candidate_state').where('first_run_id', 'in', runs).execute()
   await db.deleteFrom('candidate_scan_run').where('ruleset_version', '=', ruleset).where('triggered_by', '=', triggeredBy).execute()
 }
+
+/**
+ * The idempotent re-run each later clone stage makes over the clone ruleset; returns a
+ * note for the run's output. A re-run that finds new candidates is an error.
+ */
+export async function rerunScanner(db: Kysely<DB>, stage: string): Promise<string> {
+  const rerun = await scan(db, { ruleset: MARK.ruleset, runPrefix: MARK.scanRunPrefix, triggeredBy: stage })
+  const found = rerun.newStates + rerun.newObjects
+  if (found !== 0) {
+    throw new GovMigrateError(`the scanner re-run ${rerun.runId} found ${found} new candidates`, 'the scanner must be idempotent; inspect the candidates')
+  }
+  return `${rerun.runId}: 0 new candidates (idempotent re-run)`
+}
