@@ -1,4 +1,4 @@
-import { Kysely, PostgresDialect } from 'kysely'
+import { Kysely, PostgresDialect, type LogEvent } from 'kysely'
 import pg from 'pg'
 import type { DB } from './schema.ts'
 import { GuardedPool, type GuardPolicy } from './guarded-pool.ts'
@@ -11,6 +11,8 @@ export interface OpenOptions {
   /** The production proof channel: READ ONLY, 5 s statement timeout, at most 500 rows a query. */
   readOnly?: boolean
   max?: number
+  /** Sees every executed statement (the plan captures a migration's SQL with it). */
+  log?: (event: LogEvent) => void
 }
 
 export interface Database {
@@ -37,7 +39,11 @@ export function openDatabase(url: string, options: OpenOptions): Database {
   // An idle client that dies (server restart) must not crash the process.
   raw.on('error', () => undefined)
   const pool = new GuardedPool(raw, { policy: options.policy, ...(options.readOnly ? { rowCap: 500 } : {}) })
-  const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }), plugins: [new ForbiddenWritesPlugin()] })
+  const db = new Kysely<DB>({
+    dialect: new PostgresDialect({ pool }),
+    plugins: [new ForbiddenWritesPlugin()],
+    ...(options.log ? { log: options.log } : {}),
+  })
   return { db, pool, close: () => db.destroy() }
 }
 

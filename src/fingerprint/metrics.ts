@@ -95,6 +95,8 @@ export interface Shape {
   collections: number
   groups: number
   scopes: number
+  /** Governance event types (what emit activation turns on). */
+  eventTypes: number
 }
 
 export async function readShape(db: Kysely<DB>): Promise<Shape> {
@@ -103,7 +105,8 @@ export async function readShape(db: Kysely<DB>): Promise<Shape> {
       eb.selectFrom('governance_collection_inventory').select(eb.fn.countAll<number>().as('n')).as('collections'),
       eb.selectFrom('governance_group').select(eb.fn.countAll<number>().as('n')).as('groups'),
       eb.selectFrom('governance_scope').select(eb.fn.countAll<number>().as('n')).as('scopes'),
+      eb.selectFrom('event_type_registry').where('is_governance', '=', true).select(eb.fn.countAll<number>().as('n')).as('event_types'),
     ])
     .executeTakeFirstOrThrow()
-  return { collections: Number(row.collections), groups: Number(row.groups), scopes: Number(row.scopes) }
+  return { collections: Number(row.collections), groups: Number(row.groups), scopes: Number(row.scopes), eventTypes: Number(row.event_types) }
 }

@@ -13,6 +13,15 @@ export interface MigrationContext {
   note: (line: string) => void
 }
 
+/**
+ * A stop-gate: a precondition checked in the migration's transaction before any change.
+ * `check` returns why the target is not ready, or null when it is.
+ */
+export interface StopGate {
+  name: string
+  check: (context: { db: Transaction<DB>; shape: Shape }) => Promise<string | null>
+}
+
 /** Expected change of each named number after `up`; `down` must change them by the negation. */
 export type Deltas = Readonly<Record<string, number>>
 
@@ -39,6 +48,8 @@ export interface GovMigration {
   tier: Tier
   /** Production tiers that need an explicit decision besides ospa ≥ 1 (emit activation). */
   requiresDecision?: boolean
+  /** Preconditions of `up`, checked before any change (production tiers have several). */
+  gates?: readonly StopGate[]
   /** Declared deltas, as a function of the substrate so they scale. */
   expect: (shape: Shape) => Deltas
   up: (context: MigrationContext) => Promise<void>

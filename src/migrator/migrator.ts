@@ -1,17 +1,19 @@
 import { resolve } from 'node:path'
-import type { Kysely } from 'kysely'
+import type { Kysely, LogEvent, Transaction } from 'kysely'
 import { Umzug } from 'umzug'
 import type { DB } from '../db/schema.ts'
 import { openDatabase } from '../db/database.ts'
 import type { LoadedConfig } from '../config/load-config.ts'
-import { GovMigrateError, MigrationError, describe } from '../errors.ts'
+import { GovMigrateError, MigrationError, RefusedError, describe } from '../errors.ts'
 import type { Tier } from '../guard/guard.ts'
 import { readMetrics, readShape, METRICS, type Metrics, type Shape } from '../fingerprint/metrics.ts'
+import { diffFingerprints, readFingerprint } from '../fingerprint/fingerprint.ts'
 import { gateRefusal, readOspa, refuseGate } from '../gate/ospa-gate.ts'
 import { loadMigrations, type LoadedMigration } from './load-migrations.ts'
 import { deleteLogEntry, logStorage, readLog, writeLogEntry, type LogEntry } from './log-storage.ts'
 import { assertHistory } from './history.ts'
 import { acquireRunLock, releaseRunLock } from './lock.ts'
+import { recordRehearsal } from './rehearsals.ts'
 import type { Deltas } from './migration.ts'
 
 export type Direction = 'up' | 'down'
@@ -23,7 +25,20 @@ export interface RunOptions {
   to?: string
   /** The explicit decision emit activation (T6) needs besides ospa ≥ 1. */
   activateEmit?: boolean
+  /**
+   * Run for real inside one transaction, round trip included, and always roll back.
+   * Marked clones only; a closed ospa gate is reported ("would block"), not enforced.
+   */
+  rehearse?: boolean
+  /** Keep the SQL each migration body ran (for plans and packets). */
+  capture?: boolean
   onEvent?: (event: StepEvent) => void
+}
+
+/** A statement a migration ran, as sent: SQL and parameters. */
+export interface CapturedQuery {
+  sql: string
+  parameters: unknown[]
 }
 
 /** What one applied or reverted migration did, measured. */
@@ -32,33 +47,36 @@ export interface StepEvent {
   id: string
   name: string
   title: string
+  tier: Tier
+  sha256: string
   expected: Deltas
   measured: Deltas
+  /** The ospa gate as read in the migration's transaction (production tiers). */
+  gate?: string
   /** Readings the migration noted (coverage, scan results, …). */
   notes: string[]
+  /** With `capture`: the statements its body ran. */
+  sql?: CapturedQuery[]
   ms: number
 }
 
 export interface RunResult {
   direction: Direction
   track: Tier
+  rehearsed: boolean
   steps: StepEvent[]
+  /** With `rehearse`: the way back, proving the round trip (then everything rolled back). */
+  roundTrip?: StepEvent[]
 }
 
 export async function migrationsOf(config: LoadedConfig): Promise<LoadedMigration[]> {
   return loadMigrations(resolve(config.root, config.migrationsDir))
 }
 
-function knownIds(loaded: readonly LoadedMigration[]): string {
-  return loaded.map((m) => m.migration.id).join(', ')
-}
-
 /** The migration a `--to` names, or a one-line error listing the known ids. */
 export function findById(loaded: readonly LoadedMigration[], id: string): LoadedMigration {
   const found = loaded.find((m) => m.migration.id === id)
-  if (!found) {
-    throw new GovMigrateError(`unknown stage "${id}"`, `use one of: ${knownIds(loaded)}${''}`)
-  }
+  if (!found) throw new GovMigrateError(`unknown stage "${id}"`, `use one of: ${loaded.map((m) => m.migration.id).join(', ')}`)
   return found
 }
 
@@ -90,83 +108,133 @@ export function declaredDeltas(m: LoadedMigration, shape: Shape): Deltas {
   const declared = m.migration.expect(shape)
   const unknown = Object.keys(declared).filter((key) => !METRIC_KEYS.has(key))
   if (unknown.length > 0) {
-    throw new GovMigrateError(
-      `migration ${m.name} declares unknown numbers: ${unknown.join(', ')}`,
-      `declare only: ${[...METRIC_KEYS].join(', ')}`,
-    )
+    throw new GovMigrateError(`migration ${m.name} declares unknown numbers: ${unknown.join(', ')}`, `declare only: ${[...METRIC_KEYS].join(', ')}`)
   }
   return declared
+}
+
+/** Collects the statements a migration body runs, while `active`. */
+class Capture {
+  active = false
+  queries: CapturedQuery[] = []
+  readonly log = (event: LogEvent): void => {
+    if (this.active && event.level === 'query') this.queries.push({ sql: event.query.sql, parameters: [...event.query.parameters] })
+  }
+  take(): CapturedQuery[] {
+    const taken = this.queries
+    this.queries = []
+    return taken
+  }
 }
 
 interface ApplyContext {
   config: LoadedConfig
   activateEmit: boolean
+  rehearse: boolean
+  capture?: Capture
   events: StepEvent[]
   onEvent?: (event: StepEvent) => void
 }
 
 /**
- * Runs one migration in one transaction: gate (production tier), measure, change,
- * measure again, compare with the declaration, write the log entry, commit.
- * Any failure rolls back all of it, the log entry included.
+ * One migration in one transaction (or, rehearsing, inside the rehearsal's): ospa gate
+ * (production tiers), stop-gates, measure, change, measure again, compare with the
+ * declaration, write the log entry. Any failure rolls back all of it, the entry included.
  */
-async function applyOne(conn: Kysely<DB>, m: LoadedMigration, direction: Direction, ctx: ApplyContext): Promise<void> {
+async function applyOne(exec: Kysely<DB>, m: LoadedMigration, direction: Direction, ctx: ApplyContext): Promise<void> {
   const started = performance.now()
-  try {
-    const event = await conn.transaction().execute(async (trx) => {
-      if (m.migration.tier === 'production') {
-        const reading = await readOspa(trx, ctx.config.ratificationProposal)
-        const needsDecision = m.migration.requiresDecision === true && direction === 'up'
-        const refusal = gateRefusal(reading, { needsDecision, decided: ctx.activateEmit })
-        if (refusal) refuseGate(m.migration.id, refusal, needsDecision)
+  const { id } = m.migration
+  const run = async (trx: Transaction<DB>): Promise<StepEvent> => {
+    let gate: string | undefined
+    if (m.migration.tier === 'production') {
+      const reading = await readOspa(trx, ctx.config.ratificationProposal)
+      const needsDecision = m.migration.requiresDecision === true && direction === 'up'
+      const refusal = gateRefusal(reading, { needsDecision, decided: ctx.activateEmit })
+      if (refusal && !ctx.rehearse) refuseGate(id, refusal, needsDecision)
+      gate = refusal ? `would block: ${refusal}` : `open: ospa = ${reading.ospa}${needsDecision ? ', emit decision given' : ''}`
+    }
+    const shape = await readShape(trx)
+    if (direction === 'up') {
+      for (const stopGate of m.migration.gates ?? []) {
+        const failure = await stopGate.check({ db: trx, shape })
+        if (failure) {
+          throw new RefusedError(
+            `refused: stop-gate "${stopGate.name}" of ${id}: ${failure}`,
+            'the target is not in the state this migration expects; rehearse it on a fresh clone (migrate up --rehearse)',
+          )
+        }
       }
-      const shape = await readShape(trx)
-      const declared = declaredDeltas(m, shape)
-      const expected = direction === 'up' ? declared : negate(declared)
-      const before = await readMetrics(trx)
-      const notes: string[] = []
+    }
+    const declared = declaredDeltas(m, shape)
+    const expected = direction === 'up' ? declared : negate(declared)
+    const before = await readMetrics(trx)
+    const notes: string[] = []
+    if (ctx.capture) ctx.capture.active = true
+    try {
       await m.migration[direction]({ db: trx, shape, note: (line) => notes.push(line) })
-      const measured = measuredDeltas(before, await readMetrics(trx))
-      const mismatches = deltaMismatches(expected, measured)
-      if (mismatches.length > 0) {
-        throw new GovMigrateError(
-          `measured deltas differ from the declaration: ${mismatches.join('; ')}`,
-          `correct ${m.name}'s up/down or its expect(); nothing was committed`,
-        )
-      }
-      if (direction === 'up') await writeLogEntry(trx, m)
-      else await deleteLogEntry(trx, m)
-      return {
-        direction,
-        id: m.migration.id,
-        name: m.name,
-        title: m.migration.title,
-        expected,
-        measured,
-        notes,
-        ms: Math.round(performance.now() - started),
-      }
-    })
+    } finally {
+      if (ctx.capture) ctx.capture.active = false
+    }
+    const measured = measuredDeltas(before, await readMetrics(trx))
+    const mismatches = deltaMismatches(expected, measured)
+    if (mismatches.length > 0) {
+      throw new GovMigrateError(`measured deltas differ from the declaration: ${mismatches.join('; ')}`, `correct ${m.name}'s up/down or its expect(); nothing was committed`)
+    }
+    if (direction === 'up') await writeLogEntry(trx, m)
+    else await deleteLogEntry(trx, m)
+    return {
+      direction,
+      id,
+      name: m.name,
+      title: m.migration.title,
+      tier: m.migration.tier,
+      sha256: m.sha256,
+      expected,
+      measured,
+      ...(gate ? { gate } : {}),
+      notes,
+      ...(ctx.capture ? { sql: ctx.capture.take() } : {}),
+      ms: Math.round(performance.now() - started),
+    }
+  }
+  try {
+    const event = exec.isTransaction ? await run(exec as Transaction<DB>) : await exec.transaction().execute(run)
     ctx.events.push(event)
     ctx.onEvent?.(event)
   } catch (error) {
-    if (error instanceof GovMigrateError && error.name === 'RefusedError') throw error
-    throw new MigrationError(m.migration.id, direction, error instanceof GovMigrateError ? error.message : describe(error))
+    if (error instanceof RefusedError) throw error
+    throw new MigrationError(id, direction, error instanceof GovMigrateError ? error.message : describe(error))
   }
 }
 
 /** Umzug wraps a migration's error in its own; hand back ours. */
 function unwrapUmzug(error: unknown): unknown {
   let current = error
-  while (current instanceof Error && !(current instanceof GovMigrateError) && current.cause !== undefined) {
-    current = current.cause
-  }
+  while (current instanceof Error && !(current instanceof GovMigrateError) && current.cause !== undefined) current = current.cause
   return current instanceof GovMigrateError ? current : error
 }
 
+/** Runs `names` of one track through Umzug on `exec` (a pinned connection or the rehearsal's transaction). */
+async function runThroughUmzug(exec: Kysely<DB>, loaded: readonly LoadedMigration[], track: Tier, direction: Direction, names: string[], ctx: ApplyContext): Promise<void> {
+  if (names.length === 0) return
+  const umzug = new Umzug<Kysely<DB>>({
+    migrations: loaded
+      .filter((m) => m.migration.tier === track)
+      .map((m) => ({ name: m.name, path: m.file, up: () => applyOne(exec, m, 'up', ctx), down: () => applyOne(exec, m, 'down', ctx) })),
+    storage: logStorage(exec),
+    context: exec,
+    logger: undefined,
+  })
+  if (direction === 'up') await umzug.up({ migrations: names })
+  else await umzug.down({ migrations: names })
+}
+
+class RolledBack extends Error {}
+
 /**
  * Runs `plan(log)` under the run lock on one pinned, guarded connection, through Umzug.
- * The plan is computed after the lock is taken, from the log as it is then.
+ * The plan is computed after the lock is taken, from the log as it is then. Rehearsing,
+ * everything runs in one transaction, then the way back, then a rollback.
  */
 async function runLocked(
   options: RunOptions,
@@ -175,43 +243,63 @@ async function runLocked(
   plan: (log: LogEntry[], loaded: LoadedMigration[]) => LoadedMigration[],
 ): Promise<RunResult> {
   const loaded = await migrationsOf(options.config)
-  const { db, close } = openDatabase(options.url, { policy: track === 'clone' ? 'clone' : 'any', max: 1 })
+  const rehearse = options.rehearse === true
+  const capture = options.capture ? new Capture() : undefined
+  // Rehearsals run on marked clones only, whatever the track.
+  const policy = rehearse || track === 'clone' ? 'clone' : 'any'
+  const { db, close } = openDatabase(options.url, { policy, max: 1, ...(capture ? { log: capture.log } : {}) })
   const events: StepEvent[] = []
+  const roundTrip: StepEvent[] = []
+  let steps: LoadedMigration[] = []
+  const ctx: ApplyContext = {
+    config: options.config,
+    activateEmit: options.activateEmit === true,
+    rehearse,
+    events,
+    ...(capture ? { capture } : {}),
+    ...(options.onEvent ? { onEvent: options.onEvent } : {}),
+  }
   try {
     await db.connection().execute(async (conn) => {
       await acquireRunLock(conn, options.config.lockTimeoutMs)
       try {
         const log = await readLog(conn)
         assertHistory(log, loaded)
-        const steps = plan(log, loaded)
-        const ctx: ApplyContext = { config: options.config, activateEmit: options.activateEmit === true, events, ...(options.onEvent ? { onEvent: options.onEvent } : {}) }
-        const umzug = new Umzug<Kysely<DB>>({
-          migrations: loaded
-            .filter((m) => m.migration.tier === track)
-            .map((m) => ({
-              name: m.name,
-              path: m.file,
-              up: async () => applyOne(conn, m, 'up', ctx),
-              down: async () => applyOne(conn, m, 'down', ctx),
-            })),
-          storage: logStorage(conn),
-          context: conn,
-          logger: undefined,
-        })
+        steps = plan(log, loaded)
         const names = steps.map((m) => m.name)
-        if (names.length === 0) return
-        if (direction === 'up') await umzug.up({ migrations: names })
-        else await umzug.down({ migrations: names })
+        if (!rehearse) {
+          await runThroughUmzug(conn, loaded, track, direction, names, ctx)
+          return
+        }
+        await conn
+          .transaction()
+          .execute(async (trx) => {
+            const before = await readFingerprint(trx, options.config.ratificationProposal)
+            await runThroughUmzug(trx, loaded, track, direction, names, ctx)
+            const back: ApplyContext = { ...ctx, events: roundTrip }
+            await runThroughUmzug(trx, loaded, track, direction === 'up' ? 'down' : 'up', [...names].reverse(), back)
+            const differ = diffFingerprints(before, await readFingerprint(trx, options.config.ratificationProposal))
+            if (differ.length > 0) {
+              throw new GovMigrateError(`the rehearsed round trip did not restore the clone: ${differ.join(', ')} differ`, 'a down does not remove exactly what its up added; fix it')
+            }
+            throw new RolledBack()
+          })
+          .catch((error: unknown) => {
+            if (!(error instanceof RolledBack)) throw error
+          })
       } finally {
         await releaseRunLock(conn).catch(() => undefined)
       }
     })
+    if (rehearse && steps.length > 0) {
+      await recordRehearsal(db, steps.map((m) => ({ name: m.name, id: m.migration.id, sha256: m.sha256, direction })))
+    }
   } catch (error) {
     throw unwrapUmzug(error)
   } finally {
     await close()
   }
-  return { direction, track, steps: events }
+  return { direction, track, rehearsed: rehearse, steps: events, ...(rehearse ? { roundTrip } : {}) }
 }
 
 /**
@@ -220,9 +308,7 @@ async function runLocked(
  */
 export async function up(options: RunOptions): Promise<RunResult> {
   const loaded = await migrationsOf(options.config)
-  const target = options.to
-    ? findById(loaded, options.to)
-    : loaded.filter((m) => m.migration.tier === 'clone').at(-1)
+  const target = options.to ? findById(loaded, options.to) : loaded.filter((m) => m.migration.tier === 'clone').at(-1)
   if (!target) throw new GovMigrateError('there are no clone migrations', 'add migrations to the migrations folder')
   const track = target.migration.tier
   return runLocked(options, 'up', track, (log, all) => {
@@ -243,22 +329,18 @@ async function lastAppliedTrack(options: RunOptions, loaded: readonly LoadedMigr
   }
 }
 
-/**
- * Reverts applied migrations of one track: the last one, or all after `to`, or all (`to = '0'`).
- */
+/** Reverts applied migrations of one track: the last one, or all after `to`, or all (`to = '0'`). */
 export async function down(options: RunOptions): Promise<RunResult> {
   const loaded = await migrationsOf(options.config)
   const target = options.to && options.to !== '0' ? findById(loaded, options.to) : undefined
   const track = target?.migration.tier ?? (await lastAppliedTrack(options, loaded))
-  if (!track) return { direction: 'down', track: 'clone', steps: [] }
+  if (!track) return { direction: 'down', track: 'clone', rehearsed: options.rehearse === true, steps: [] }
   return runLocked(options, 'down', track, (log, all) => {
     const applied = new Set(log.map((entry) => entry.name))
     const executed = all.filter((m) => m.migration.tier === track && applied.has(m.name)).reverse()
     if (options.to === '0') return executed
     if (!target) return executed.slice(0, 1)
-    if (!applied.has(target.name)) {
-      throw new GovMigrateError(`stage ${target.migration.id} is not applied`, 'run `migrate status` to see the applied stages')
-    }
+    if (!applied.has(target.name)) throw new GovMigrateError(`stage ${target.migration.id} is not applied`, 'run `migrate status` to see the applied stages')
     return executed.slice(0, executed.findIndex((m) => m.name === target.name))
   })
 }

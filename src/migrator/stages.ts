@@ -5,7 +5,7 @@ import { formatDeltas, type Deltas } from './migration.ts'
 import { migrationsOf } from './migrator.ts'
 
 /** The stand-in's substrate at scale 1 (DOMAIN.md). */
-export const SCALE_1: Shape = { collections: 35, groups: 5, scopes: 6 }
+export const SCALE_1: Shape = { collections: 35, groups: 5, scopes: 6, eventTypes: 4 }
 
 export interface StageRow {
   id: string

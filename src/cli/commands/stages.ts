@@ -19,7 +19,7 @@ export function registerStages(program: Command): void {
       const ctx = await cliContext(flags)
       const n = Number(flags.scale)
       if (!Number.isInteger(n) || n < 1) throw new GovMigrateError(`--scale ${flags.scale} is not a whole number ≥ 1`, 'pass --scale N, e.g. --scale 10')
-      const rows = await stages(ctx.config, { collections: SCALE_1.collections * n, groups: SCALE_1.groups * n, scopes: SCALE_1.scopes })
+      const rows = await stages(ctx.config, { ...SCALE_1, collections: SCALE_1.collections * n, groups: SCALE_1.groups * n })
       if (flags.md) {
         process.stdout.write(`${stagesMarkdown(rows)}\n`)
         return

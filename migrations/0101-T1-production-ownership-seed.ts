@@ -1,0 +1,30 @@
+/**
+ * Tier T1 — production ownership seed (production-tier; runs only with ospa ≥ 1).
+ *
+ * Stage A, as the production seed: one anchor per (containment group, scope), marked
+ * PROD_F6_SEED_RATIFIED (distinct from the clone's). Gap 210 → 0.
+ *
+ * Stop-gates: nothing is owned yet; the gap is every pair.
+ * Expected: own +30, gap −210 (scale N: +30N, −210N).
+ * Down removes exactly the rows marked PROD_F6_SEED_RATIFIED.
+ */
+import { defineMigration } from '../src/migrator/migration.ts'
+import { MARK } from '../src/markers.ts'
+import { removeGroupAnchors, seedGroupAnchors } from '../src/pipeline/ownership.ts'
+import { metricEquals } from '../src/pipeline/gates.ts'
+
+export default defineMigration({
+  id: 'T1',
+  title: 'production ownership seed (as A): gap 210 → 0',
+  tier: 'production',
+  gates: [metricEquals('own', () => 0, 'nothing owned yet'), metricEquals('gap', (s) => s.collections * s.scopes, 'the gap is every pair')],
+  expect: (s) => ({ own: s.groups * s.scopes, gap: -s.collections * s.scopes }),
+
+  async up({ db }) {
+    await seedGroupAnchors(db, MARK.productionSeed)
+  },
+
+  async down({ db }) {
+    await removeGroupAnchors(db, MARK.productionSeed)
+  },
+})
