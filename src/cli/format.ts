@@ -2,7 +2,7 @@ import type { Fingerprint, FingerprintKey } from '../fingerprint/fingerprint.ts'
 import { ORGANIC_KEYS } from '../fingerprint/fingerprint.ts'
 import type { Status } from '../migrator/status.ts'
 import { formatDeltas } from '../migrator/migration.ts'
-import type { RunResult } from '../migrator/migrator.ts'
+import type { RunResult, StepEvent } from '../migrator/migrator.ts'
 
 /** A fingerprint as aligned `key value` lines; organic counts marked. */
 export function fingerprintLines(fp: Fingerprint, title: string): string[] {
@@ -17,19 +17,27 @@ export function fingerprintLines(fp: Fingerprint, title: string): string[] {
 
 export function statusLines(s: Status): string[] {
   const rows = s.migrations.map((m) => {
-    const state = m.applied ? `applied ${m.appliedAt ?? ''}` : 'pending'
+    const state = m.applied ? `applied ${m.appliedAt ?? ''}` : m.tier === 'clone' && !s.clone ? 'clone only' : 'pending'
     return `  ${m.id.padEnd(4)} ${m.tier.padEnd(10)} ${state.padEnd(30)} ${m.title} [${formatDeltas(m.expect)}]`
   })
   return [
-    `${s.database}: ${s.shape.collections} collections, ${s.shape.groups} groups, ${s.shape.scopes} scopes`,
+    `${s.database} (${s.clone ? 'marked clone' : 'not a clone: production tiers only'}): ${s.shape.collections} collections, ${s.shape.groups} groups, ${s.shape.scopes} scopes`,
     ...rows,
     ...s.problems.map((p) => `  ! ${p}`),
   ]
 }
 
+function stepLine(s: StepEvent, rehearsed: boolean): string {
+  const verb = rehearsed ? (s.direction === 'up' ? 'would apply ' : 'would revert') : s.direction === 'up' ? 'applied ' : 'reverted'
+  const gate = s.gate ? ` [gate ${s.gate}]` : ''
+  return `${verb} ${s.id.padEnd(4)} ${s.title} — measured ${formatDeltas(s.measured)}${gate} (${s.ms} ms)`
+}
+
 export function runLines(r: RunResult): string[] {
   if (r.steps.length === 0) return [`nothing to ${r.direction === 'up' ? 'apply' : 'revert'} (${r.track} track)`]
-  return r.steps.map(
-    (s) => `${s.direction === 'up' ? 'applied ' : 'reverted'} ${s.id.padEnd(4)} ${s.title} — measured ${formatDeltas(s.measured)} (${s.ms} ms)`,
-  )
+  const lines = r.steps.flatMap((s) => [stepLine(s, r.rehearsed), ...s.notes.map((n) => `      ${n}`)])
+  if (r.rehearsed) {
+    lines.push(`round trip: ${(r.roundTrip ?? []).map((s) => s.id).join(' ')} reverted, fingerprint identical; everything rolled back (nothing committed)`)
+  }
+  return lines
 }

@@ -32,6 +32,8 @@ export interface RunOptions {
   rehearse?: boolean
   /** Keep the SQL each migration body ran (for plans and packets). */
   capture?: boolean
+  /** Rehearsing, record the proven round trips on the clone (default true). */
+  recordProof?: boolean
   onEvent?: (event: StepEvent) => void
 }
 
@@ -291,7 +293,7 @@ async function runLocked(
         await releaseRunLock(conn).catch(() => undefined)
       }
     })
-    if (rehearse && steps.length > 0) {
+    if (rehearse && options.recordProof !== false && steps.length > 0) {
       await recordRehearsal(db, steps.map((m) => ({ name: m.name, id: m.migration.id, sha256: m.sha256, direction })))
     }
   } catch (error) {

@@ -1,7 +1,7 @@
 import { openDatabase } from '../db/database.ts'
 import type { LoadedConfig } from '../config/load-config.ts'
 import { readShape, type Shape } from '../fingerprint/metrics.ts'
-import type { Tier } from '../guard/guard.ts'
+import { isMarkedClone, type Tier } from '../guard/guard.ts'
 import { readLog } from './log-storage.ts'
 import { historyProblems } from './history.ts'
 import { migrationsOf } from './migrator.ts'
@@ -21,6 +21,8 @@ export interface StatusRow {
 
 export interface Status {
   database: string
+  /** A marked clone (clone stages apply) or not (production tiers only). */
+  clone: boolean
   shape: Shape
   migrations: StatusRow[]
   /** Missing, edited or out-of-order applied migrations, by name. */
@@ -38,6 +40,7 @@ export async function status(url: string, config: LoadedConfig): Promise<Status>
       const applied = new Map(log.map((entry) => [entry.name, entry]))
       return {
         database: pool.facts?.database ?? '',
+        clone: pool.facts ? isMarkedClone(pool.facts) : false,
         shape,
         migrations: loaded.map((m) => ({
           id: m.migration.id,

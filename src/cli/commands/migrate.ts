@@ -3,10 +3,12 @@ import { cliContext, cloneDefault, output, resolveUrl, type CommonOptions } from
 import { down, up } from '../../migrator/migrator.ts'
 import { status } from '../../migrator/status.ts'
 import { runLines, statusLines } from '../format.ts'
+import { GovMigrateError } from '../../errors.ts'
 
 interface RunFlags extends CommonOptions {
   to?: string
   activateEmit?: boolean
+  rehearse?: boolean
 }
 
 export function registerMigrate(program: Command): void {
@@ -15,6 +17,7 @@ export function registerMigrate(program: Command): void {
     .description('apply pending migrations up to --to (default: the last clone stage; production tiers only by --to)')
     .option('--to <id>', 'stage or tier id to stop at, e.g. A or T1')
     .option('--activate-emit', 'the explicit decision emit activation (T6) needs besides ospa ≥ 1')
+    .option('--rehearse', 'run for real in one transaction, round trip included, then roll back (marked clones only)')
     .action(async (_: RunFlags, command: Command) => {
       const flags = command.optsWithGlobals<RunFlags>()
       const ctx = await cliContext(flags)
@@ -24,7 +27,8 @@ export function registerMigrate(program: Command): void {
         config: ctx.config,
         ...(flags.to ? { to: flags.to } : {}),
         activateEmit: flags.activateEmit === true,
-        ...(ctx.json ? {} : { onEvent: (e) => process.stderr.write(`• ${e.id} ${e.title}: done\n`) }),
+        rehearse: flags.rehearse === true,
+        ...(ctx.json ? {} : { onEvent: (e) => process.stderr.write(`• ${e.direction} ${e.id}: ${e.title}\n`) }),
       })
       output(ctx, result, () => runLines(result))
     })
@@ -33,11 +37,12 @@ export function registerMigrate(program: Command): void {
     .command('down')
     .description('revert the last migration, or all after --to <id>, or all with --to 0')
     .option('--to <id>', 'stage id to go back to (it stays applied), or 0 for everything')
+    .option('--rehearse', 'run for real in one transaction, round trip included, then roll back (marked clones only)')
     .action(async (_: RunFlags, command: Command) => {
       const flags = command.optsWithGlobals<RunFlags>()
       const ctx = await cliContext(flags)
       const url = await resolveUrl(ctx, flags.url, cloneDefault())
-      const result = await down({ url, config: ctx.config, ...(flags.to ? { to: flags.to } : {}) })
+      const result = await down({ url, config: ctx.config, ...(flags.to ? { to: flags.to } : {}), rehearse: flags.rehearse === true })
       output(ctx, result, () => runLines(result))
     })
 
@@ -50,5 +55,8 @@ export function registerMigrate(program: Command): void {
       const url = await resolveUrl(ctx, flags.url, cloneDefault())
       const result = await status(url, ctx.config)
       output(ctx, result, () => statusLines(result))
+      if (result.problems.length > 0) {
+        throw new GovMigrateError(`the migration history does not match the files: ${result.problems.join('; ')}`, 'restore the applied files exactly as they were applied (git checkout)')
+      }
     })
 }

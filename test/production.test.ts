@@ -1,0 +1,182 @@
+import assert from 'node:assert/strict'
+import { existsSync, readFileSync, writeFileSync } from 'node:fs'
+import { resolve } from 'node:path'
+import { describe, it } from 'node:test'
+import pg from 'pg'
+import { cli, fingerprint, markedClone, ROOT, scalar, standIn } from './helpers.ts'
+import { projectCopy } from './migrations-kit.ts'
+import { withClient } from '../src/db/database.ts'
+import { diffFingerprints } from '../src/fingerprint/fingerprint.ts'
+
+const TIERS = ['T1', 'T2', 'T3', 'T4', 'T5', 'T6']
+
+/** Approvals are a human act: tests make them with plain SQL in their own fixture. */
+async function approve(url: string): Promise<void> {
+  await withClient(url, (c) => c.query(`insert into os_proposal_approvals (proposal_code, approver, level) values ('APR-BOOT-AUTHMODEL-1', 'president', 'L4')`))
+}
+
+describe('production tiers on the stand-in', () => {
+  it('with ospa = 0 every tier is refused and nothing changes; clone stages are refused there too', async () => {
+    const production = await standIn()
+    const before = await fingerprint(production)
+    for (const tier of TIERS) {
+      const result = await cli(['up', '--to', tier, '--url', production, '--activate-emit'])
+      assert.equal(result.code, 3, result.stderr)
+      assert.match(result.stderr, /refused: production tier T1 is gated: ospa = 0: proposal APR-BOOT-AUTHMODEL-1 has no approval/)
+    }
+    const clone = await cli(['up', '--to', 'A', '--url', production])
+    assert.equal(clone.code, 3)
+    assert.deepEqual(diffFingerprints(before, await fingerprint(production)), [])
+    assert.equal(await scalar(production, `select to_regclass('gov_migrate.migrations') is null as v`), true)
+  })
+
+  it('a plain up never runs a production tier', async () => {
+    const production = await standIn()
+    await approve(production)
+    const result = await cli(['up', '--url', production])
+    assert.equal(result.code, 3, 'a plain up is the clone track, refused on production')
+    assert.equal((await fingerprint(production)).own, 0)
+  })
+
+  it('with one approval T1–T5 apply with DOMAIN numbers, T6 needs its flag, and down reverses each', async () => {
+    const production = await standIn()
+    await approve(production)
+    const before = await fingerprint(production)
+    const applied = await cli(['up', '--to', 'T5', '--url', production, '--json'])
+    assert.equal(applied.code, 0, applied.stderr)
+    assert.deepEqual(JSON.parse(applied.stdout).steps.map((s: { id: string }) => s.id), ['T1', 'T2', 'T3', 'T4', 'T5'])
+    const fp = await fingerprint(production)
+    assert.deepEqual([fp.own, fp.gap, fp.ruleset, fp.scan_run, fp.cand_state, fp.cand_object, fp.cursor, fp.gov_emit, fp.gov_active, fp.axis_tables], [30, 0, 1, 1, 5, 35, 1, 0, 0, 7])
+    assert.equal(await scalar(production, `select count(*)::int as v from governance_object_ownership where created_by = 'PROD_F6_SEED_RATIFIED'`), 30)
+    assert.equal(await scalar(production, 'select count(*)::int as v from v_drift_finding'), 38)
+    assert.equal(await scalar(production, `select count(*)::int as v from v_drift_finding where severity = 'critical'`), 0)
+
+    const withoutFlag = await cli(['up', '--to', 'T6', '--url', production])
+    assert.equal(withoutFlag.code, 3)
+    assert.match(withoutFlag.stderr, /emit activation needs its own explicit decision — fix: pass --activate-emit/)
+    assert.equal((await fingerprint(production)).gov_active, 0)
+    const withFlag = await cli(['up', '--to', 'T6', '--activate-emit', '--url', production])
+    assert.equal(withFlag.code, 0, withFlag.stderr)
+    assert.equal((await fingerprint(production)).gov_active, 4)
+
+    for (const tier of [...TIERS].reverse()) {
+      const reverted = await cli(['down', '--url', production, '--json'])
+      assert.equal(reverted.code, 0, reverted.stderr)
+      assert.deepEqual(JSON.parse(reverted.stdout).steps.map((s: { id: string }) => s.id), [tier])
+    }
+    assert.deepEqual(diffFingerprints(before, await fingerprint(production)), [])
+  })
+
+  it('an approval deleted by another session while a tier waits for it does not let the tier commit', async () => {
+    const production = await standIn()
+    await approve(production)
+    const other = new pg.Client({ connectionString: production })
+    await other.connect()
+    try {
+      await other.query('begin')
+      await other.query('delete from os_proposal_approvals')
+      const run = cli(['up', '--to', 'T1', '--url', production])
+      // Wait until the tier's gate is blocked on the deleted approval's row lock.
+      for (let i = 0; i < 100; i++) {
+        const waiting = await scalar<number>(production, `select count(*)::int as v from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock' and query like '%for share%'`)
+        if (waiting > 0) break
+        await new Promise((r) => setTimeout(r, 100))
+      }
+      await other.query('commit')
+      const result = await run
+      assert.equal(result.code, 3, result.stderr)
+      assert.match(result.stderr, /ospa = 0/)
+    } finally {
+      await other.end()
+    }
+    assert.equal((await fingerprint(production)).own, 0)
+  })
+})
+
+describe('rehearsal', () => {
+  it('on a clone reports the deltas of every tier, proves the round trip and leaves the fingerprint identical', async () => {
+    const clone = await markedClone(await standIn())
+    const before = await fingerprint(clone)
+    const result = await cli(['up', '--to', 'T6', '--rehearse', '--url', clone, '--json'])
+    assert.equal(result.code, 0, result.stderr)
+    const run = JSON.parse(result.stdout)
+    assert.deepEqual(run.steps.map((s: { id: string }) => s.id), TIERS)
+    assert.deepEqual(run.roundTrip.map((s: { id: string }) => s.id), [...TIERS].reverse())
+    assert.deepEqual(run.steps[0].measured, { own: 30, gap: -210 })
+    assert.match(run.steps[0].gate, /^would block: ospa = 0/)
+    assert.deepEqual(run.steps[5].measured, { gov_active: 4 })
+    assert.deepEqual(diffFingerprints(before, await fingerprint(clone)), [])
+    assert.equal(await scalar(clone, `select count(*)::int as v from gov_migrate.rehearsals`), 6)
+  })
+
+  it('a clone-stage rehearsal works too, and on the stand-in it is refused', async () => {
+    const production = await standIn()
+    const clone = await markedClone(production)
+    const rehearsed = await cli(['up', '--rehearse', '--url', clone])
+    assert.equal(rehearsed.code, 0, rehearsed.stderr)
+    assert.match(rehearsed.stdout, /would apply {2}LT/)
+    assert.equal((await fingerprint(clone)).own, 0)
+    const refused = await cli(['up', '--to', 'T1', '--rehearse', '--url', production])
+    assert.equal(refused.code, 3)
+    assert.match(refused.stderr, /is not a clone/)
+  })
+})
+
+describe('plans and packets', () => {
+  it('the plan of stage A is stable and contains the real SQL', async () => {
+    const clone = await markedClone(await standIn())
+    const result = await cli(['plan', '--to', 'A', '--url', clone])
+    assert.equal(result.code, 0, result.stderr)
+    assert.match(result.stdout, /insert into "governance_object_ownership"/)
+    assert.equal((await fingerprint(clone)).own, 0, 'plan changes nothing')
+    const snapshot = resolve(ROOT, 'test/snapshots/plan-A.md')
+    if (process.env.UPDATE_SNAPSHOTS === '1' || !existsSync(snapshot)) writeFileSync(snapshot, result.stdout)
+    assert.equal(result.stdout, readFileSync(snapshot, 'utf8'))
+    const sql = await cli(['plan', '--to', 'A', '--url', clone, '--format', 'sql'])
+    assert.match(sql.stdout, /^-- A: ownership seed/)
+  })
+
+  it('a plan for production needs a clone to capture on; with one it lists every tier and its gates', async () => {
+    const production = await standIn()
+    const without = await cli(['plan', '--to', 'T6', '--url', production])
+    assert.equal(without.code, 1)
+    assert.match(without.stderr, /pass --clone/)
+    const clone = await markedClone(production)
+    const planned = await cli(['plan', '--to', 'T6', '--url', production, '--clone', clone, '--format', 'json'])
+    assert.equal(planned.code, 0, planned.stderr)
+    const plan = JSON.parse(planned.stdout)
+    assert.equal(plan.ospa, 0)
+    assert.deepEqual(plan.items.map((i: { id: string }) => i.id), TIERS)
+    assert.match(plan.items[5].gates.join(' '), /--activate-emit/)
+    assert.ok(plan.items.every((i: { sql: unknown[]; sha256: string }) => i.sql.length > 0 && /^[0-9a-f]{64}$/.test(i.sha256)))
+  })
+
+  it('the packet lists the tiers with SQL, rollback and hashes, and the readiness matrix says NO-GO while ospa = 0', async () => {
+    const production = await standIn()
+    const clone = await markedClone(production)
+    const out = resolve(projectCopy().dir, 'packet.md')
+    const result = await cli(['packet', '--out', out, '--url', production, '--clone', clone])
+    assert.equal(result.code, 0, result.stderr)
+    const text = readFileSync(out, 'utf8')
+    for (const tier of TIERS) assert.match(text, new RegExp(`\\| ${tier} \\| .* \\| ospa = 0 \\(closed\\).* \\| yes, .* \\| \\*\\*NO-GO\\*\\* \\|`))
+    assert.match(text, /Rollback \(down\):/)
+    assert.match(text, /delete from "governance_object_ownership"/)
+    assert.match(text, /sha256 `[0-9a-f]{64}`/)
+  })
+})
+
+describe('applied migrations are checksummed', () => {
+  it('an edited applied file makes status, up and down say so by name and refuse', async () => {
+    const project = projectCopy({ upTo: '0002' })
+    const clone = await markedClone(await standIn())
+    assert.equal((await cli(['up', '--to', 'A', '--url', clone, '--config', project.config])).code, 0)
+    const file = resolve(project.dir, 'migrations/0001-A-ownership-seed.ts')
+    writeFileSync(file, `${readFileSync(file, 'utf8')}\n// edited after apply\n`)
+    for (const args of [['status'], ['up'], ['down']]) {
+      const result = await cli([...args, '--url', clone, '--config', project.config])
+      assert.equal(result.code, 1, `${args[0]}: ${result.stderr}`)
+      assert.match(result.stderr, /0001-A-ownership-seed was edited after it was applied/)
+    }
+    assert.equal((await fingerprint(clone)).own, 30)
+  })
+})
