@@ -118,7 +118,7 @@ describe('the guard', () => {
     const url = withDatabase(production, name)
     await withClient(withDatabase(production, 'postgres'), (c) => c.query(`create database ${ident(name)} template ${ident(new URL(production).pathname.slice(1))}`))
     await withClient(url, async (c) => {
-      await c.query('create schema gov_migrate; create table gov_migrate.clone_marker (clone_name text, source_db text, created_at timestamptz default now())')
+      await c.query('create schema gov_migrate; create table gov_migrate.clone_marker (clone_name text, source_db text, created_at timestamptz default now(), golden boolean not null default false)')
       await c.query('insert into gov_migrate.clone_marker (clone_name, source_db) values ($1, $2)', [name, 'directus'])
     })
     assert.equal(await scalar<boolean>(url, `select current_database() like 'directus_gov_test_%' as v`), true)

@@ -9,7 +9,7 @@ import { formatDeltas, type GovMigration } from '../src/migrator/migration.ts'
 import type { LoadedMigration } from '../src/migrator/load-migrations.ts'
 import { RefusedError } from '../src/errors.ts'
 
-const marker = (cloneName: string) => ({ cloneName, sourceDatabase: 'directus', createdAt: 'now' })
+const marker = (cloneName: string, golden = false) => ({ cloneName, sourceDatabase: 'directus', createdAt: 'now', golden })
 
 describe('guard (pure)', () => {
   it('accepts exactly the prefix, character by character', () => {
@@ -28,6 +28,7 @@ describe('guard (pure)', () => {
     assert.match(cloneRefusal({ database: 'directus_gov_test_b', marker: marker('directus_gov_test_a') }) ?? '', /copied or renamed/)
     assert.equal(cloneRefusal({ database: 'directus_gov_test_a', marker: marker('directus_gov_test_a') }), null)
     assert.equal(isMarkedClone({ database: 'directus_gov_test_a', marker: marker('directus_gov_test_a') }), true)
+    assert.match(cloneRefusal({ database: 'directus_gov_test_a_golden', marker: marker('directus_gov_test_a_golden', true) }) ?? '', /golden snapshot/)
   })
 })
 

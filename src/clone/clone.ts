@@ -5,10 +5,22 @@ import { GovMigrateError, RefusedError } from '../errors.ts'
 import { CLONE_FIX, CLONE_PREFIX, cloneRefusal, hasClonePrefix } from '../guard/guard.ts'
 import { TOOL_SCHEMA, readConnectionFacts } from '../guard/connection-facts.ts'
 import { readFingerprint, type Fingerprint } from '../fingerprint/fingerprint.ts'
+import { assertDumpTools, dumpAndRestore, type DumpProgress } from './dump.ts'
 
 /** The default clone name: the prefix and today's date (UTC) as YYYYMMDD. */
 export function defaultCloneName(now = new Date()): string {
   return `${CLONE_PREFIX}${now.toISOString().slice(0, 10).replaceAll('-', '')}`
+}
+
+/** A clone is built under this suffix and renamed when whole, so a half-made one is recognisable. */
+const PARTIAL = '__partial'
+
+export type CloneStrategy = 'auto' | 'template' | 'dump'
+
+export interface CloneProgress {
+  phase: 'fingerprint' | 'copy' | 'mark' | 'done'
+  message: string
+  dump?: DumpProgress
 }
 
 export interface CreateCloneOptions {
@@ -16,15 +28,20 @@ export interface CreateCloneOptions {
   from: string
   name?: string
   proposal: string
+  strategy?: CloneStrategy
   onProgress?: (line: string) => void
+  onDumpProgress?: (progress: DumpProgress) => void
+  signal?: AbortSignal
 }
 
 export interface CloneInfo {
   name: string
   url: string
   source: string
+  strategy: 'template' | 'dump'
   sourceFingerprint: Fingerprint
   fingerprint: Fingerprint
+  ms: number
 }
 
 /** Reads a fingerprint through the read-only channel. */
@@ -38,61 +55,12 @@ export async function fingerprintOf(url: string, proposal: string): Promise<Fing
 }
 
 /**
- * Makes a marked clone of `from` on the same server with `CREATE DATABASE … TEMPLATE`,
- * which needs the source to have no other session. A clone that fails half-way is dropped.
- */
-export async function createClone(options: CreateCloneOptions): Promise<CloneInfo> {
-  const source = assertDatabaseName(databaseOf(options.from))
-  const name = assertDatabaseName(options.name ?? defaultCloneName())
-  if (hasClonePrefix(source)) {
-    throw new RefusedError(`refused: the source "${source}" is itself a clone`, 'clone from the production database')
-  }
-  if (!hasClonePrefix(name)) {
-    throw new RefusedError(`refused: a clone's name must start with "${CLONE_PREFIX}", not "${name}"`, `use --name ${CLONE_PREFIX}<suffix>`)
-  }
-  options.onProgress?.(`reading the fingerprint of ${source} (read-only)`)
-  const sourceFingerprint = await fingerprintOf(options.from, options.proposal)
-  const admin = withDatabase(options.from, 'postgres')
-  const url = withDatabase(options.from, name)
-  await withClient(admin, async (client) => {
-    const exists = await client.query('select 1 from pg_database where datname = $1', [name])
-    if (exists.rowCount) {
-      throw new GovMigrateError(`the clone "${name}" already exists`, `drop it with \`migrate clone drop --url ${redact(url)}\` or pass another --name`)
-    }
-    const n = await otherSessions(client, source)
-    if (n > 0) {
-      throw new GovMigrateError(
-        `"${source}" has ${n} other session(s); CREATE DATABASE … TEMPLATE needs none`,
-        'close the other sessions, or clone with the dump strategy',
-      )
-    }
-    options.onProgress?.(`creating ${name} from ${source} (template copy)`)
-    try {
-      await client.query(`create database ${ident(name)} template ${ident(source)}`)
-    } catch (error) {
-      throw new GovMigrateError(`CREATE DATABASE ${name} failed: ${error instanceof Error ? error.message : String(error)}`, 'close the sessions on the source and run again', { cause: error })
-    }
-  })
-  try {
-    await markClone(url, name, source, sourceFingerprint)
-    const fingerprint = await fingerprintOf(url, options.proposal)
-    await withClient(url, (client) =>
-      client.query(`update ${TOOL_SCHEMA}.clone_marker set created_fingerprint = $1`, [JSON.stringify(fingerprint)]),
-    )
-    return { name, url, source, sourceFingerprint, fingerprint }
-  } catch (error) {
-    await withClient(admin, (client) => client.query(`drop database if exists ${ident(name)} with (force)`))
-    throw error
-  }
-}
-
-/**
  * Sessions on `source` other than ours. A session we just closed can linger for a
  * moment in pg_stat_activity, so a non-zero count is re-read for up to two seconds.
  */
-async function otherSessions(client: pg.Client, source: string): Promise<number> {
+async function otherSessions(client: pg.Client, source: string, patient: boolean): Promise<number> {
   let n = 0
-  for (let attempt = 0; attempt < 10; attempt++) {
+  for (let attempt = 0; attempt < (patient ? 10 : 1); attempt++) {
     const { rows } = await client.query<{ n: number }>(
       'select count(*)::int as n from pg_stat_activity where datname = $1 and pid <> pg_backend_pid()',
       [source],
@@ -102,6 +70,127 @@ async function otherSessions(client: pg.Client, source: string): Promise<number>
     await new Promise((done) => setTimeout(done, 200))
   }
   return n
+}
+
+async function dropDatabase(admin: string, name: string): Promise<void> {
+  await withClient(admin, (client) => client.query(`drop database if exists ${ident(name)} with (force)`))
+}
+
+/** Drops half-made clones a killed run left (named …__partial, no session on them). */
+export async function sweepPartials(admin: string): Promise<string[]> {
+  return withClient(admin, async (client) => {
+    const { rows } = await client.query<{ datname: string }>(
+      `select datname from pg_database d
+       where left(datname, length($1)) = $1 and right(datname, length($2)) = $2
+         and not exists (select 1 from pg_stat_activity a where a.datname = d.datname)`,
+      [CLONE_PREFIX, PARTIAL],
+    )
+    for (const row of rows) await client.query(`drop database if exists ${ident(row.datname)} with (force)`)
+    return rows.map((r) => r.datname)
+  })
+}
+
+interface SourceFacts {
+  serverMajor: number
+  tableBytes: number
+  tables: number
+}
+
+async function sourceFacts(url: string): Promise<SourceFacts> {
+  return withClient(url, async (client) => {
+    const { rows } = await client.query<{ major: number; bytes: string; tables: number }>(
+      `select current_setting('server_version_num')::int / 10000 as major,
+              coalesce(sum(pg_table_size(c.oid)), 0)::bigint as bytes, count(*)::int as tables
+       from pg_class c join pg_namespace n on n.oid = c.relnamespace
+       where c.relkind in ('r', 'p') and n.nspname not in ('pg_catalog', 'information_schema') and n.nspname not like 'pg_toast%'`,
+    )
+    const row = rows[0]
+    return { serverMajor: row?.major ?? 0, tableBytes: Number(row?.bytes ?? 0), tables: row?.tables ?? 0 }
+  })
+}
+
+/**
+ * Makes a marked clone of `from` on the same server. `template` copies with
+ * `CREATE DATABASE … TEMPLATE` (needs the source to have no other session); `dump`
+ * streams pg_dump into psql; `auto` takes template when it can, else dump. The clone is
+ * built as `<name>__partial` and renamed when whole: a failed or interrupted clone
+ * leaves nothing behind (a killed process leaves a partial the next run sweeps).
+ */
+export async function createClone(options: CreateCloneOptions): Promise<CloneInfo> {
+  const started = Date.now()
+  const source = assertDatabaseName(databaseOf(options.from))
+  const name = assertDatabaseName(options.name ?? defaultCloneName())
+  if (hasClonePrefix(source)) throw new RefusedError(`refused: the source "${source}" is itself a clone`, 'clone from the production database')
+  if (!hasClonePrefix(name)) {
+    throw new RefusedError(`refused: a clone's name must start with "${CLONE_PREFIX}", not "${name}"`, `use --name ${CLONE_PREFIX}<suffix>`)
+  }
+  const partial = assertDatabaseName(`${name}${PARTIAL}`)
+  const admin = withDatabase(options.from, 'postgres')
+  const url = withDatabase(options.from, name)
+  const partialUrl = withDatabase(options.from, partial)
+  await sweepPartials(admin)
+
+  options.onProgress?.(`reading the fingerprint of ${source} (read-only)`)
+  const sourceFingerprint = await fingerprintOf(options.from, options.proposal)
+  const facts = await sourceFacts(options.from)
+
+  const strategy = await withClient(admin, async (client) => {
+    const exists = await client.query('select 1 from pg_database where datname = $1', [name])
+    if (exists.rowCount) {
+      throw new GovMigrateError(`the clone "${name}" already exists`, `drop it with \`migrate clone drop --url ${redact(url)}\`, reset it, or pass another --name`)
+    }
+    const requested = options.strategy ?? 'auto'
+    const others = await otherSessions(client, source, requested !== 'dump')
+    if (requested === 'template' && others > 0) {
+      throw new GovMigrateError(`"${source}" has ${others} other session(s); CREATE DATABASE … TEMPLATE needs none`, 'close them, or clone with --strategy dump (or auto)')
+    }
+    const chosen = requested === 'auto' ? (others > 0 ? 'dump' : 'template') : requested
+    if (chosen === 'dump') await assertDumpTools(facts.serverMajor)
+    options.onProgress?.(
+      chosen === 'template'
+        ? `creating ${name} from ${source} (template copy)`
+        : `creating ${name} from ${source} (pg_dump | psql${requested === 'auto' ? `: ${others} other session(s) hold the source open` : ''})`,
+    )
+    if (chosen === 'template') {
+      await client.query(`create database ${ident(partial)} template ${ident(source)}`).catch((error: unknown) => {
+        throw new GovMigrateError(`CREATE DATABASE … TEMPLATE ${source} failed: ${error instanceof Error ? error.message : String(error)}`, 'close the sessions on the source, or clone with --strategy dump', { cause: error })
+      })
+    } else {
+      await client.query(`create database ${ident(partial)}`)
+    }
+    return chosen
+  })
+
+  try {
+    if (strategy === 'dump') {
+      await dumpAndRestore({
+        sourceUrl: options.from,
+        targetUrl: partialUrl,
+        estimatedBytes: facts.tableBytes,
+        tablesTotal: facts.tables,
+        serverMajor: facts.serverMajor,
+        ...(options.onDumpProgress ? { onProgress: options.onDumpProgress } : {}),
+        ...(options.signal ? { signal: options.signal } : {}),
+      })
+    }
+    if (options.signal?.aborted) throw new GovMigrateError('the clone was interrupted', 'run clone create again; nothing was left behind')
+    await markClone(partialUrl, name, source, sourceFingerprint)
+    await withClient(admin, async (client) => {
+      await otherSessions(client, partial, true)
+      await client.query(`alter database ${ident(partial)} rename to ${ident(name)}`)
+    })
+  } catch (error) {
+    await dropDatabase(admin, partial)
+    throw error
+  }
+  try {
+    const fingerprint = await fingerprintOf(url, options.proposal)
+    await withClient(url, (client) => client.query(`update ${TOOL_SCHEMA}.clone_marker set created_fingerprint = $1`, [JSON.stringify(fingerprint)]))
+    return { name, url, source, strategy, sourceFingerprint, fingerprint, ms: Date.now() - started }
+  } catch (error) {
+    await dropDatabase(admin, name)
+    throw error
+  }
 }
 
 /** Writes the clone marker: the guard's proof that this database is a clone made here. */
@@ -114,6 +203,7 @@ async function markClone(url: string, name: string, source: string, sourceFinger
         clone_name text primary key,
         source_db  text not null,
         created_at timestamptz not null default now(),
+        golden     boolean not null default false,
         -- production's fingerprint when the clone was made, and the clone's own right after
         source_fingerprint  jsonb not null,
         created_fingerprint jsonb
@@ -127,15 +217,15 @@ async function markClone(url: string, name: string, source: string, sourceFinger
   })
 }
 
-/** Drops a marked clone; anything else is refused. */
+/** Drops a marked clone (or golden snapshot); anything else is refused. */
 export async function dropClone(url: string): Promise<string> {
   const name = assertDatabaseName(databaseOf(url))
   const facts = await withClient(url, (client) => readConnectionFacts(client)).catch((error: unknown) => {
     throw new GovMigrateError(`cannot connect to "${name}": ${error instanceof Error ? error.message : String(error)}`, 'check the URL; nothing was dropped', { cause: error })
   })
-  const refusal = cloneRefusal(facts)
+  const refusal = facts.marker?.golden ? cloneRefusal({ ...facts, marker: { ...facts.marker, golden: false } }) : cloneRefusal(facts)
   if (refusal) throw new RefusedError(`refused: ${refusal}; only marked clones are dropped`, CLONE_FIX)
-  await withClient(withDatabase(url, 'postgres'), (client) => client.query(`drop database ${ident(name)} with (force)`))
+  await dropDatabase(withDatabase(url, 'postgres'), name)
   return name
 }
 
@@ -143,6 +233,7 @@ export interface MarkerRecord {
   cloneName: string
   sourceDatabase: string
   createdAt: string
+  golden: boolean
   sourceFingerprint: Fingerprint
   createdFingerprint: Fingerprint | null
 }
@@ -152,12 +243,13 @@ export async function readMarker(url: string): Promise<MarkerRecord | null> {
   return withClient(url, async (client) => {
     const present = await client.query<{ ok: boolean }>(`select to_regclass('${TOOL_SCHEMA}.clone_marker') is not null as ok`)
     if (!present.rows[0]?.ok) return null
-    const { rows } = await client.query<{ clone_name: string; source_db: string; created_at: string; source_fingerprint: Fingerprint; created_fingerprint: Fingerprint | null }>(
-      `select clone_name, source_db, created_at::text, source_fingerprint, created_fingerprint from ${TOOL_SCHEMA}.clone_marker limit 1`,
+    const { rows } = await client.query<{ clone_name: string; source_db: string; created_at: string; golden: boolean; source_fingerprint: Fingerprint; created_fingerprint: Fingerprint | null }>(
+      `select clone_name, source_db, to_char(created_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') as created_at, golden,
+              source_fingerprint, created_fingerprint from ${TOOL_SCHEMA}.clone_marker limit 1`,
     )
     const row = rows[0]
     return row
-      ? { cloneName: row.clone_name, sourceDatabase: row.source_db, createdAt: row.created_at, sourceFingerprint: row.source_fingerprint, createdFingerprint: row.created_fingerprint }
+      ? { cloneName: row.clone_name, sourceDatabase: row.source_db, createdAt: row.created_at, golden: row.golden, sourceFingerprint: row.source_fingerprint, createdFingerprint: row.created_fingerprint }
       : null
   })
 }
@@ -171,4 +263,3 @@ export async function isClone(url: string): Promise<boolean> {
     return false
   }
 }
-

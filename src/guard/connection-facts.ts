@@ -17,6 +17,7 @@ interface MarkerRow {
   clone_name: string
   source_db: string
   created_at: string
+  golden: boolean
 }
 
 /**
@@ -32,10 +33,10 @@ export async function readConnectionFacts(client: Queryable): Promise<Connection
   let marker: CloneMarker | null = null
   if (row.has_marker) {
     const found = await client.query<MarkerRow>(
-      `select clone_name, source_db, created_at::text from ${TOOL_SCHEMA}.clone_marker order by created_at limit 1`,
+      `select clone_name, source_db, created_at::text, golden from ${TOOL_SCHEMA}.clone_marker order by created_at limit 1`,
     )
     const m = found.rows[0]
-    if (m) marker = { cloneName: m.clone_name, sourceDatabase: m.source_db, createdAt: m.created_at }
+    if (m) marker = { cloneName: m.clone_name, sourceDatabase: m.source_db, createdAt: m.created_at, golden: m.golden }
   }
   return { database: row.database, marker }
 }

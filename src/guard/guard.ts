@@ -13,6 +13,8 @@ export interface CloneMarker {
   cloneName: string
   sourceDatabase: string
   createdAt: string
+  /** A golden snapshot: a copy to reset clones from, never migrated itself. */
+  golden: boolean
 }
 
 export interface ConnectionFacts {
@@ -28,7 +30,7 @@ export function hasClonePrefix(name: string): boolean {
 
 /** True when the database is a clone made by `migrate clone create` under this very name. */
 export function isMarkedClone(facts: ConnectionFacts): boolean {
-  return hasClonePrefix(facts.database) && facts.marker?.cloneName === facts.database
+  return cloneRefusal(facts) === null
 }
 
 /**
@@ -50,6 +52,9 @@ export function cloneRefusal(facts: ConnectionFacts): string | null {
   }
   if (facts.marker.cloneName !== db) {
     return `database "${db}" carries the marker of clone "${facts.marker.cloneName}" (it was copied or renamed)`
+  }
+  if (facts.marker.golden) {
+    return `database "${db}" is a golden snapshot: it is only ever copied, never migrated (reset a clone from it)`
   }
   return null
 }

@@ -1,0 +1,44 @@
+import type { DumpProgress } from '../clone/dump.ts'
+
+function mb(bytes: number): string {
+  return `${(bytes / 1024 / 1024).toFixed(1)} MB`
+}
+
+/** One progress line: bytes, tables, rate and (estimated) time left. */
+export function progressLine(p: DumpProgress): string {
+  const seconds = p.elapsedMs / 1000
+  const rate = seconds > 0 ? p.bytes / seconds : 0
+  const left = rate > 0 && p.estimatedBytes > p.bytes ? Math.round((p.estimatedBytes - p.bytes) / rate) : 0
+  return `copied ${mb(p.bytes)} of ≈${mb(p.estimatedBytes)}, tables ${p.tablesDone}/${p.tablesTotal}, ${mb(rate)}/s, ≈${left}s left`
+}
+
+/**
+ * Renders dump progress on stderr: a line rewritten in place on a terminal, plain
+ * lines (at most one every 5 s, and one per table) otherwise.
+ */
+export function dumpProgressRenderer(stream: NodeJS.WriteStream = process.stderr): { update: (p: DumpProgress) => void; end: () => void } {
+  let lastPlain = -Infinity
+  let lastTables = -1
+  let drawn = false
+  let last: DumpProgress | undefined
+  let printed = true
+  return {
+    update(p) {
+      last = p
+      printed = false
+      if (stream.isTTY) {
+        stream.write(`\r• ${progressLine(p)}\x1b[K`)
+        drawn = true
+      } else if (p.elapsedMs - lastPlain >= 5000 || p.tablesDone !== lastTables) {
+        lastPlain = p.elapsedMs
+        lastTables = p.tablesDone
+        stream.write(`• ${progressLine(p)}\n`)
+        printed = true
+      }
+    },
+    end() {
+      if (drawn) stream.write('\n')
+      else if (last && !printed) stream.write(`• ${progressLine(last)}\n`)
+    },
+  }
+}

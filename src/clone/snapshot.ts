@@ -1,0 +1,79 @@
+import { withClient } from '../db/database.ts'
+import { assertDatabaseName, databaseOf, ident, withDatabase } from '../db/url.ts'
+import { GovMigrateError, RefusedError } from '../errors.ts'
+import { CLONE_FIX, cloneRefusal } from '../guard/guard.ts'
+import { TOOL_SCHEMA, readConnectionFacts } from '../guard/connection-facts.ts'
+import { readLog } from '../migrator/log-storage.ts'
+import { openDatabase } from '../db/database.ts'
+
+/** The golden snapshot of a clone lives beside it under this suffix. */
+export const GOLDEN = '_golden'
+
+export function goldenName(clone: string): string {
+  return assertDatabaseName(`${clone}${GOLDEN}`)
+}
+
+async function copyDatabase(admin: string, from: string, to: string): Promise<void> {
+  await withClient(admin, async (client) => {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await client.query(`create database ${ident(to)} template ${ident(from)}`)
+        return
+      } catch (error) {
+        // A session of ours may still be closing on the template; retry briefly.
+        if (attempt >= 10 || !/being accessed by other users/.test(String(error))) throw error
+        await new Promise((done) => setTimeout(done, 200))
+      }
+    }
+  })
+}
+
+async function setMarker(url: string, name: string, golden: boolean): Promise<void> {
+  await withClient(url, (client) => client.query(`update ${TOOL_SCHEMA}.clone_marker set clone_name = $1, golden = $2`, [name, golden]))
+}
+
+/**
+ * Keeps a golden copy of a fresh clone (no migration applied): marked as golden, so it
+ * is never migrated, only copied by `resetClone`. Replaces an older snapshot.
+ */
+export async function snapshotClone(url: string): Promise<string> {
+  const name = assertDatabaseName(databaseOf(url))
+  const facts = await withClient(url, readConnectionFacts)
+  const refusal = cloneRefusal(facts)
+  if (refusal) throw new RefusedError(`refused: ${refusal}`, CLONE_FIX)
+  const { db, close } = openDatabase(url, { policy: 'clone', readOnly: true, max: 1 })
+  let applied: number
+  try {
+    applied = (await readLog(db)).length
+  } finally {
+    await close()
+  }
+  if (applied > 0) {
+    throw new GovMigrateError(`${name} has ${applied} applied migration(s); a golden snapshot is taken of a fresh clone`, `run \`migrate down --to 0 --url …/${name}\` first, or snapshot a new clone`)
+  }
+  const golden = goldenName(name)
+  const admin = withDatabase(url, 'postgres')
+  await withClient(admin, (client) => client.query(`drop database if exists ${ident(golden)} with (force)`))
+  await copyDatabase(admin, name, golden)
+  await setMarker(withDatabase(url, golden), golden, true)
+  return golden
+}
+
+/** Recreates the clone from its golden snapshot: drop, copy, re-mark. */
+export async function resetClone(url: string): Promise<{ name: string; ms: number }> {
+  const started = Date.now()
+  const name = assertDatabaseName(databaseOf(url))
+  const golden = goldenName(name)
+  const admin = withDatabase(url, 'postgres')
+  const exists = await withClient(admin, async (client) => (await client.query('select 1 from pg_database where datname = $1', [golden])).rowCount ?? 0)
+  if (!exists) throw new GovMigrateError(`${name} has no golden snapshot (${golden})`, `take one of a fresh clone with \`migrate clone snapshot --url …/${name}\``)
+  const facts = await withClient(url, readConnectionFacts).catch(() => null)
+  if (facts) {
+    const refusal = cloneRefusal(facts)
+    if (refusal) throw new RefusedError(`refused: ${refusal}`, CLONE_FIX)
+  }
+  await withClient(admin, (client) => client.query(`drop database if exists ${ident(name)} with (force)`))
+  await copyDatabase(admin, golden, name)
+  await setMarker(url, name, false)
+  return { name, ms: Date.now() - started }
+}
