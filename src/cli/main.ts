@@ -8,6 +8,7 @@ import { registerMigrate } from './commands/migrate.ts'
 import { registerServer } from './commands/server.ts'
 import { registerStages } from './commands/stages.ts'
 import { registerPlan } from './commands/plan.ts'
+import { registerRehearse } from './commands/rehearse.ts'
 import { registerVerify } from './commands/verify.ts'
 
 /** Exit codes, documented in the README. */
@@ -21,7 +22,7 @@ export function buildProgram(): Command {
     .option('--json', 'machine-readable output')
     .showHelpAfterError(false)
     .exitOverride()
-  for (const register of [registerDemo, registerFixture, registerClone, registerMigrate, registerVerify, registerPlan, registerStages, registerFingerprint, registerServer]) {
+  for (const register of [registerDemo, registerFixture, registerClone, registerMigrate, registerVerify, registerRehearse, registerPlan, registerStages, registerFingerprint, registerServer]) {
     register(program)
   }
   program.commands.forEach(function propagate(command: Command): void {

@@ -1,0 +1,63 @@
+import { mkdir, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import type { Command } from 'commander'
+import { cliContext, cloneDefault, output, PRODUCTION_DEFAULT, resolveUrl, type CommonOptions } from '../context.ts'
+import { latestRecord, rehearse } from '../../rehearse/rehearse.ts'
+import { buildReport, reportMarkdown } from '../../rehearse/report.ts'
+import type { CloneStrategy } from '../../clone/clone.ts'
+import { withDatabase } from '../../db/url.ts'
+import { GovMigrateError } from '../../errors.ts'
+import { dumpProgressRenderer } from '../progress.ts'
+
+interface RehearseFlags extends CommonOptions {
+  from?: string
+  name?: string
+  strategy: string
+}
+
+interface ReportFlags extends CommonOptions {
+  out: string
+}
+
+export function registerRehearse(program: Command): void {
+  program
+    .command('rehearse')
+    .description('stage F in one command: entry fingerprint, clone (or reset), up with verify, down to 0 with verify, up again, exit fingerprint')
+    .option('--from <url>', 'production URL (only read); default: the target server’s directus')
+    .option('--name <name>', 'clone name (default: directus_gov_test_<today>)')
+    .option('--strategy <strategy>', 'how to make the clone when it has no golden snapshot: auto, template or dump', 'auto')
+    .action(async (_: RehearseFlags, command: Command) => {
+      const flags = command.optsWithGlobals<RehearseFlags>()
+      if (!['auto', 'template', 'dump'].includes(flags.strategy)) throw new GovMigrateError(`--strategy ${flags.strategy} is not known`, 'use --strategy auto, template or dump')
+      const ctx = await cliContext(flags)
+      const productionUrl = flags.from ?? (await resolveUrl(ctx, flags.url, PRODUCTION_DEFAULT))
+      const progress = dumpProgressRenderer()
+      const record = await rehearse({
+        productionUrl,
+        cloneName: flags.name ?? cloneDefault(),
+        config: ctx.config,
+        strategy: flags.strategy as CloneStrategy,
+        onProgress: ctx.progress,
+        onDumpProgress: progress.update,
+        ...(ctx.json ? {} : { onStep: (s) => process.stdout.write(`${s.ok ? '✓' : '✗'} ${s.step}: ${s.detail}\n`) }),
+      })
+      if (ctx.json) output(ctx, record, () => [])
+      else process.stdout.write(`rehearsal ${record.verdict}: ${record.steps.length} steps\n`)
+    })
+
+  program
+    .command('report')
+    .description('write the evidence packet of the latest rehearsal on a clone: report.md and its JSON twin report.json')
+    .requiredOption('--out <dir>', 'folder to write report.md and report.json into')
+    .option('--from <url>', 'production URL, to find the default clone on its server')
+    .action(async (_: ReportFlags & { from?: string }, command: Command) => {
+      const flags = command.optsWithGlobals<ReportFlags & { from?: string }>()
+      const ctx = await cliContext(flags)
+      const cloneUrl = flags.url ?? withDatabase(flags.from ?? (await resolveUrl(ctx, undefined, PRODUCTION_DEFAULT)), cloneDefault())
+      const report = buildReport(await latestRecord(cloneUrl), new Date())
+      await mkdir(flags.out, { recursive: true })
+      await writeFile(join(flags.out, 'report.md'), reportMarkdown(report))
+      await writeFile(join(flags.out, 'report.json'), `${JSON.stringify(report, null, 2)}\n`)
+      output(ctx, { out: flags.out, verdict: report.record.verdict }, () => [`wrote ${join(flags.out, 'report.md')} and report.json (verdict ${report.record.verdict})`])
+    })
+}
