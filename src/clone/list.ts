@@ -29,23 +29,28 @@ export async function listClones(url: string): Promise<CloneRow[]> {
   const rows: CloneRow[] = []
   for (const d of databases) {
     const target = withDatabase(url, d.datname)
-    const facts = await withClient(target, readConnectionFacts)
-    const refusal = cloneRefusal(facts)
-    const { db, close } = openDatabase(target, { policy: 'any', readOnly: true, max: 1 })
-    let stages: string[]
     try {
-      stages = (await readLog(db)).map((e) => e.id)
-    } finally {
-      await close()
+      const facts = await withClient(target, readConnectionFacts)
+      const refusal = cloneRefusal(facts)
+      const { db, close } = openDatabase(target, { policy: 'any', readOnly: true, max: 1 })
+      let stages: string[]
+      try {
+        stages = (await readLog(db)).map((e) => e.id)
+      } finally {
+        await close()
+      }
+      rows.push({
+        name: d.datname,
+        source: facts.marker?.sourceDatabase ?? null,
+        created: facts.marker?.createdAt ?? null,
+        bytes: Number(d.bytes),
+        marker: facts.marker?.golden ? 'golden' : refusal === null ? 'ok' : refusal.replace(/^database "[^"]+" /, ''),
+        stages,
+      })
+    } catch (error) {
+      // Dropped meanwhile, or a marker this version cannot read: say so, list the rest.
+      rows.push({ name: d.datname, source: null, created: null, bytes: Number(d.bytes), marker: `unreadable: ${error instanceof Error ? error.message : String(error)}`, stages: [] })
     }
-    rows.push({
-      name: d.datname,
-      source: facts.marker?.sourceDatabase ?? null,
-      created: facts.marker?.createdAt ?? null,
-      bytes: Number(d.bytes),
-      marker: facts.marker?.golden ? 'golden' : refusal === null ? 'ok' : refusal.replace(/^database "[^"]+" /, ''),
-      stages,
-    })
   }
   return rows
 }

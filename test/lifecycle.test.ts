@@ -1,0 +1,203 @@
+import assert from 'node:assert/strict'
+import { execFileSync, spawn } from 'node:child_process'
+import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { describe, it } from 'node:test'
+import pg from 'pg'
+import { cli, dropLater, fingerprint, markedClone, PROPOSAL, ROOT, scalar, serverUrl, standIn, uniqueName } from './helpers.ts'
+import { projectCopy } from './migrations-kit.ts'
+import { createClone, readMarker } from '../src/clone/clone.ts'
+import { databaseOf, withDatabase } from '../src/db/url.ts'
+import { withClient } from '../src/db/database.ts'
+import { diffFingerprints } from '../src/fingerprint/fingerprint.ts'
+import { createFixture } from '../src/fixture/fixture.ts'
+
+/** pg_dump can read the server under test only when its major version is at least the server's. */
+async function dumpCompatible(): Promise<{ ok: boolean; why: string }> {
+  const server = await scalar<number>(await serverUrl(), `select current_setting('server_version_num')::int / 10000 as v`)
+  let dump = 0
+  try {
+    dump = Number(/(\d+)/.exec(execFileSync('pg_dump', ['--version'], { encoding: 'utf8' }).replace(/^[^\d]*/, ''))?.[1] ?? 0)
+  } catch {
+    return { ok: false, why: 'no pg_dump on this machine' }
+  }
+  return dump >= server ? { ok: true, why: '' } : { ok: false, why: `pg_dump ${dump} cannot read a PostgreSQL ${server} server (the embedded server ships no pg_dump)` }
+}
+
+const sameButName = (a: Parameters<typeof diffFingerprints>[0], b: Parameters<typeof diffFingerprints>[1]) => diffFingerprints(a, b).filter((k) => k !== 'db')
+
+describe('clone strategies', () => {
+  it('template and dump both give clones whose fingerprints equal the source’s', async (t) => {
+    const production = await standIn()
+    const source = await fingerprint(production)
+    const viaTemplate = await cli(['clone', 'create', '--from', production, '--name', uniqueName('directus_gov_test_tpl'), '--strategy', 'template', '--json'])
+    assert.equal(viaTemplate.code, 0, viaTemplate.stderr)
+    const templated = JSON.parse(viaTemplate.stdout)
+    dropLater(templated.name)
+    assert.equal(templated.strategy, 'template')
+    assert.deepEqual(sameButName(source, await fingerprint(withDatabase(production, templated.name))), [])
+
+    const compatible = await dumpCompatible()
+    const name = uniqueName('directus_gov_test_dmp')
+    dropLater(name)
+    const viaDump = await cli(['clone', 'create', '--from', production, '--name', name, '--strategy', 'dump'])
+    if (!compatible.ok) {
+      assert.equal(viaDump.code, 1)
+      assert.match(viaDump.stderr, /pg_dump|not installed/)
+      t.skip(`dump half: ${compatible.why}; CI runs it against PostgreSQL 15`)
+      return
+    }
+    assert.equal(viaDump.code, 0, viaDump.stderr)
+    assert.match(viaDump.stderr, /tables \d+\/\d+/)
+    assert.deepEqual(sameButName(source, await fingerprint(withDatabase(production, name))), [])
+  })
+
+  it('auto picks dump when another session holds the source open', async () => {
+    const production = await standIn()
+    const other = new pg.Client({ connectionString: production })
+    await other.connect()
+    const name = uniqueName('directus_gov_test_auto')
+    dropLater(name)
+    const compatible = await dumpCompatible()
+    try {
+      const made = createClone({ from: production, name, proposal: PROPOSAL, strategy: 'auto' })
+      if (compatible.ok) {
+        const info = await made
+        assert.equal(info.strategy, 'dump')
+        assert.deepEqual(sameButName(info.sourceFingerprint, info.fingerprint), [])
+      } else {
+        // It chose dump, and says exactly why dump cannot run here.
+        await assert.rejects(made, /pg_dump \d+ cannot dump a PostgreSQL \d+ server/)
+      }
+    } finally {
+      await other.end()
+    }
+    assert.equal(await scalar(withDatabase(production, 'postgres'), `select count(*)::int as v from pg_database where datname like $1`, [`${name}%`]), compatible.ok ? 1 : 0)
+  })
+
+  it('a dump killed midway leaves no database behind and the source untouched', async (t) => {
+    const compatible = await dumpCompatible()
+    if (!compatible.ok) return t.skip(compatible.why)
+    const server = await serverUrl()
+    const sourceName = uniqueName('directus_tbulk')
+    dropLater(sourceName)
+    const source = withDatabase(server, sourceName)
+    await createFixture({ url: source, bulkBytes: 150 * 1024 * 1024 })
+    const before = await fingerprint(source)
+    const name = uniqueName('directus_gov_test_kill')
+    dropLater(name)
+    const child = spawn(process.execPath, [join(ROOT, 'bin/migrate.js'), 'clone', 'create', '--from', source, '--name', name, '--strategy', 'dump'], { env: { ...process.env, DATABASE_URL: '' } })
+    let stderr = ''
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()))
+    const exited = new Promise<number>((done) => child.on('close', (code) => done(code ?? -1)))
+    for (let i = 0; i < 200 && !/copied [1-9]/.test(stderr); i++) await new Promise((r) => setTimeout(r, 50))
+    execFileSync('pkill', ['-KILL', '-f', `pg_dump .*${sourceName}`])
+    assert.equal(await exited, 1)
+    assert.match(stderr, /pg_dump failed \(killed\)/)
+    assert.equal(await scalar(withDatabase(server, 'postgres'), `select count(*)::int as v from pg_database where datname like $1`, [`${name}%`]), 0)
+    assert.deepEqual(diffFingerprints(before, await fingerprint(source)), [])
+  })
+})
+
+describe('snapshots and resets', () => {
+  it('reset returns a migrated clone to its creation fingerprint; the golden copy is never migrated; list shows both', async () => {
+    const clone = await markedClone(await standIn())
+    const name = databaseOf(clone)
+    dropLater(`${name}_golden`)
+    const created = (await readMarker(clone))?.createdFingerprint
+    assert.ok(created)
+    assert.equal((await cli(['clone', 'snapshot', '--url', clone])).code, 0)
+    assert.equal((await cli(['up', '--url', clone])).code, 0)
+    const refused = await cli(['up', '--url', `${clone}_golden`])
+    assert.equal(refused.code, 3)
+    assert.match(refused.stderr, /golden snapshot/)
+    const listed = await cli(['clone', 'list', '--url', clone, '--json'])
+    const rows = JSON.parse(listed.stdout) as { name: string; marker: string; stages: string[] }[]
+    assert.deepEqual(rows.find((r) => r.name === name)?.stages, ['A', 'B', 'C', 'D', 'E', 'AX', 'RC', 'KG', 'CN', 'LT'])
+    assert.equal(rows.find((r) => r.name === `${name}_golden`)?.marker, 'golden')
+    const reset = await cli(['clone', 'reset', '--url', clone])
+    assert.equal(reset.code, 0, reset.stderr)
+    assert.deepEqual(diffFingerprints(created, await fingerprint(clone)), [])
+    assert.equal(await scalar(clone, `select to_regclass('gov_migrate.migrations') is null as v`), true)
+  })
+
+  it('a fresh clone only: a migrated clone is not snapshotted', async () => {
+    const clone = await markedClone(await standIn())
+    await cli(['up', '--to', 'A', '--url', clone])
+    const result = await cli(['clone', 'snapshot', '--url', clone])
+    assert.equal(result.code, 1)
+    assert.match(result.stderr, /1 applied migration\(s\); a golden snapshot is taken of a fresh clone/)
+  })
+})
+
+describe('the rehearsal (stage F) and its evidence report', () => {
+  it('passes on the stand-in at scale 1, then resets from the golden copy; two reports differ only in timestamps', async () => {
+    const production = await standIn()
+    const name = uniqueName('directus_gov_test_reh')
+    dropLater(name)
+    dropLater(`${name}_golden`)
+    const before = await fingerprint(production)
+    const first = await cli(['rehearse', '--from', production, '--name', name])
+    assert.equal(first.code, 0, first.stdout + first.stderr)
+    assert.match(first.stdout, /✓ clone back at its creation fingerprint: identical/)
+    assert.match(first.stdout, /✓ production fingerprint at exit: identical to entry/)
+    const second = await cli(['rehearse', '--from', production, '--name', name])
+    assert.equal(second.code, 0, second.stdout + second.stderr)
+    assert.match(second.stdout, /reset from its golden snapshot/)
+    assert.deepEqual(diffFingerprints(before, await fingerprint(production)), [])
+
+    const dir = projectCopy().dir
+    const clone = withDatabase(production, name)
+    for (const out of ['r1', 'r2']) assert.equal((await cli(['report', '--out', join(dir, out), '--url', clone])).code, 0)
+    const strip = (text: string) => text.replace(/\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z/g, '<t>')
+    for (const file of ['report.md', 'report.json']) {
+      const a = readFileSync(join(dir, 'r1', file), 'utf8')
+      const b = readFileSync(join(dir, 'r2', file), 'utf8')
+      assert.equal(strip(a), strip(b), file)
+    }
+    const md = readFileSync(join(dir, 'r1', 'report.md'), 'utf8')
+    assert.match(md, /\| LT \| .* \| \*\*PASS\*\* \|/)
+    assert.match(md, /\| production tiers T1–T5 \| \*\*NO-GO\*\* \| ospa = 0/)
+    assert.match(md, /sha256 `[0-9a-f]{64}`/)
+    const json = JSON.parse(readFileSync(join(dir, 'r1', 'report.json'), 'utf8'))
+    assert.equal(json.record.verdict, 'PASS')
+    assert.equal(json.record.stages.length, 10)
+  })
+
+  it('fails with a clear message when a stage is broken, and leaves the clone for inspection', async () => {
+    const project = projectCopy()
+    project.add('0011-Z-leaves-a-function.ts', `import { sql } from 'kysely'
+import { defineMigration } from '../src/migrator/migration.ts'
+export default defineMigration({
+  id: 'Z', title: 'a down that forgets a function', tier: 'clone',
+  expect: () => ({}),
+  async up({ db }) { await sql\`create function gov_leftover() returns int language sql as 'select 1'\`.execute(db) },
+  async down() {},
+})
+`)
+    const production = await standIn()
+    const name = uniqueName('directus_gov_test_broken')
+    dropLater(name)
+    dropLater(`${name}_golden`)
+    const result = await cli(['rehearse', '--from', production, '--name', name, '--config', project.config])
+    assert.equal(result.code, 1)
+    // Verify already sees it when nothing is applied any more: the schema differs from creation.
+    assert.match(result.stdout, /✗ verify after down A: clone equals its creation fingerprint expected no difference, actual schema_md5/)
+    assert.match(result.stderr, /^migrate: the rehearsal failed at step "verify after down A"/m)
+    assert.equal(await scalar(withDatabase(production, name), `select count(*)::int as v from pg_proc where proname = 'gov_leftover'`), 1, 'left for inspection')
+  })
+})
+
+describe('organic bulk', () => {
+  it('fixture --bulk grows the stand-in to the size asked, leaving the baseline numbers alone', async () => {
+    const url = withDatabase(await serverUrl(), uniqueName('directus_t'))
+    dropLater(databaseOf(url))
+    const result = await cli(['fixture', '--url', url, '--bulk', '60MB'])
+    assert.equal(result.code, 0, result.stderr)
+    assert.match(result.stderr, /organic bulk/)
+    assert.ok((await scalar<number>(url, 'select pg_database_size(current_database())::bigint as v')) >= 60 * 1024 * 1024)
+    const fp = await fingerprint(url)
+    assert.deepEqual([fp.gap, fp.system_issues, fp.dot_tools], [210, 203537, 309])
+    await withClient(url, async () => undefined)
+  })
+})
