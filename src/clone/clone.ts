@@ -1,6 +1,6 @@
 import type pg from 'pg'
 import { openDatabase, withClient } from '../db/database.ts'
-import { assertDatabaseName, databaseOf, ident, redact, withDatabase } from '../db/url.ts'
+import { assertDatabaseName, copyDatabaseSql, databaseOf, ident, redact, withDatabase } from '../db/url.ts'
 import { GovMigrateError, RefusedError } from '../errors.ts'
 import { CLONE_FIX, CLONE_PREFIX, cloneRefusal, hasClonePrefix } from '../guard/guard.ts'
 import { TOOL_SCHEMA, readConnectionFacts } from '../guard/connection-facts.ts'
@@ -152,7 +152,7 @@ export async function createClone(options: CreateCloneOptions): Promise<CloneInf
         : `creating ${name} from ${source} (pg_dump | psql${requested === 'auto' ? `: ${others} other session(s) hold the source open` : ''})`,
     )
     if (chosen === 'template') {
-      await client.query(`create database ${ident(partial)} template ${ident(source)}`).catch((error: unknown) => {
+      await client.query(copyDatabaseSql(partial, source, facts.serverMajor * 10000)).catch((error: unknown) => {
         throw new GovMigrateError(`CREATE DATABASE … TEMPLATE ${source} failed: ${error instanceof Error ? error.message : String(error)}`, 'close the sessions on the source, or clone with --strategy dump', { cause: error })
       })
     } else {

@@ -1,5 +1,5 @@
 import { withClient } from '../db/database.ts'
-import { assertDatabaseName, databaseOf, ident, withDatabase } from '../db/url.ts'
+import { assertDatabaseName, copyDatabaseSql, databaseOf, ident, withDatabase } from '../db/url.ts'
 import { GovMigrateError, RefusedError } from '../errors.ts'
 import { CLONE_FIX, cloneRefusal } from '../guard/guard.ts'
 import { TOOL_SCHEMA, readConnectionFacts } from '../guard/connection-facts.ts'
@@ -15,9 +15,10 @@ export function goldenName(clone: string): string {
 
 async function copyDatabase(admin: string, from: string, to: string): Promise<void> {
   await withClient(admin, async (client) => {
+    const version = Number((await client.query<{ v: string }>(`select current_setting('server_version_num') as v`)).rows[0]?.v ?? 0)
     for (let attempt = 0; ; attempt++) {
       try {
-        await client.query(`create database ${ident(to)} template ${ident(from)}`)
+        await client.query(copyDatabaseSql(to, from, version))
         return
       } catch (error) {
         // A session of ours may still be closing on the template; retry briefly.

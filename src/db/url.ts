@@ -55,3 +55,12 @@ export function assertDatabaseName(name: string): string {
 export function ident(name: string): string {
   return `"${name.replaceAll('"', '""')}"`
 }
+
+/**
+ * `CREATE DATABASE … TEMPLATE`, with `STRATEGY FILE_COPY` where the server has it (15+):
+ * the default WAL_LOG writes every block through the WAL, 2–3 times slower for a
+ * 1.2 GB copy (measured by `npm run bench`).
+ */
+export function copyDatabaseSql(target: string, template: string, serverVersionNum: number): string {
+  return `create database ${ident(target)} template ${ident(template)}${serverVersionNum >= 150000 ? ' strategy file_copy' : ''}`
+}
