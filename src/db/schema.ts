@@ -28,6 +28,14 @@ export type JsonValue = JsonArray | JsonObject | JsonPrimitive;
 
 export type Timestamp = ColumnType<Date, Date | string, Date | string>;
 
+export interface AppActivity {
+  action: string;
+  actor: string;
+  created_at: Timestamp;
+  id: Generated<Int8>;
+  payload: string;
+}
+
 export interface ApprovalRequests {
   action_type: string;
   created_at: Timestamp;
@@ -259,6 +267,7 @@ export interface VRegistryGovernance {
 }
 
 export interface DB {
+  app_activity: AppActivity;
   approval_requests: ApprovalRequests;
   apr_action_types: AprActionTypes;
   apr_approvals: AprApprovals;
