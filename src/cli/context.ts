@@ -2,7 +2,8 @@ import { resolve } from 'node:path'
 import { loadConfig, type LoadedConfig } from '../config/load-config.ts'
 import { ensureEmbedded } from '../server/embedded.ts'
 import { withDatabase } from '../db/url.ts'
-import { defaultCloneName } from '../clone/clone.ts'
+import { defaultCloneName, type CloneStrategy } from '../clone/clone.ts'
+import { GovMigrateError } from '../errors.ts'
 
 /** Options every command accepts. */
 export interface CommonOptions {
@@ -44,4 +45,20 @@ export const cloneDefault = (): string => defaultCloneName()
 /** Writes a result: JSON for programs, lines for people. */
 export function output(ctx: CliContext, value: unknown, lines: () => string[]): void {
   process.stdout.write(ctx.json ? `${JSON.stringify(value, null, 2)}\n` : `${lines().join('\n')}\n`)
+}
+
+/** `--scale N`: a whole number ≥ 1, or a one-line error. */
+export function parseScale(text: string): number {
+  const n = Number(text)
+  if (!Number.isInteger(n) || n < 1) throw new GovMigrateError(`--scale ${text} is not a whole number ≥ 1`, 'pass --scale N, e.g. --scale 10')
+  return n
+}
+
+const STRATEGIES: readonly CloneStrategy[] = ['auto', 'template', 'dump']
+
+/** `--strategy`: auto, template or dump, or a one-line error. */
+export function parseStrategy(text: string): CloneStrategy {
+  const found = STRATEGIES.find((s) => s === text)
+  if (!found) throw new GovMigrateError(`--strategy ${text} is not known`, 'use --strategy auto, template or dump')
+  return found
 }

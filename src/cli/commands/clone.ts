@@ -1,6 +1,6 @@
 import type { Command } from 'commander'
-import { cliContext, output, PRODUCTION_DEFAULT, resolveUrl, type CommonOptions } from '../context.ts'
-import { createClone, dropClone, type CloneStrategy } from '../../clone/clone.ts'
+import { cliContext, output, parseStrategy, PRODUCTION_DEFAULT, resolveUrl, type CommonOptions } from '../context.ts'
+import { createClone, dropClone } from '../../clone/clone.ts'
 import { resetClone, snapshotClone } from '../../clone/snapshot.ts'
 import { listClones } from '../../clone/list.ts'
 import { redact } from '../../db/url.ts'
@@ -44,9 +44,7 @@ export function registerClone(program: Command): void {
     .option('--strategy <strategy>', 'template (no other session on the source), dump (pg_dump | psql) or auto', 'auto')
     .action(async (_: CreateFlags, command: Command) => {
       const flags = command.optsWithGlobals<CreateFlags>()
-      if (!['auto', 'template', 'dump'].includes(flags.strategy)) {
-        throw new GovMigrateError(`--strategy ${flags.strategy} is not known`, 'use --strategy auto, template or dump')
-      }
+      const strategy = parseStrategy(flags.strategy)
       const ctx = await cliContext(flags)
       const from = flags.from ?? (await resolveUrl(ctx, flags.url, PRODUCTION_DEFAULT))
       const progress = dumpProgressRenderer()
@@ -56,7 +54,7 @@ export function registerClone(program: Command): void {
           from,
           ...(flags.name ? { name: flags.name } : {}),
           proposal: ctx.config.ratificationProposal,
-          strategy: flags.strategy as CloneStrategy,
+          strategy,
           onProgress: ctx.progress,
           onDumpProgress: progress.update,
           signal: abort.signal,

@@ -1,7 +1,6 @@
 import type { Command } from 'commander'
-import { cliContext, output, PRODUCTION_DEFAULT, resolveUrl, type CommonOptions } from '../context.ts'
+import { cliContext, output, parseScale, PRODUCTION_DEFAULT, resolveUrl, type CommonOptions } from '../context.ts'
 import { createFixture, parseSize } from '../../fixture/fixture.ts'
-import { GovMigrateError } from '../../errors.ts'
 
 interface FixtureFlags extends CommonOptions {
   scale: string
@@ -17,8 +16,7 @@ export function registerFixture(program: Command): void {
     .action(async (_: FixtureFlags, command: Command) => {
       const flags = command.optsWithGlobals<FixtureFlags>()
       const ctx = await cliContext(flags)
-      const scale = Number(flags.scale)
-      if (!Number.isInteger(scale)) throw new GovMigrateError(`--scale ${flags.scale} is not a whole number`, 'pass --scale N, e.g. --scale 10')
+      const scale = parseScale(flags.scale)
       const url = await resolveUrl(ctx, flags.url, PRODUCTION_DEFAULT)
       const result = await createFixture({ url, scale, ...(flags.bulk ? { bulkBytes: parseSize(flags.bulk) } : {}), onProgress: ctx.progress })
       output(ctx, result, () => [`${result.recreated ? 're-created' : 'created'} the stand-in ${result.database} at scale ${result.scale}`])

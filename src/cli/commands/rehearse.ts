@@ -1,12 +1,10 @@
 import { mkdir, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { Command } from 'commander'
-import { cliContext, cloneDefault, output, PRODUCTION_DEFAULT, resolveUrl, type CommonOptions } from '../context.ts'
+import { cliContext, cloneDefault, output, parseStrategy, PRODUCTION_DEFAULT, resolveUrl, type CommonOptions } from '../context.ts'
 import { latestRecord, rehearse } from '../../rehearse/rehearse.ts'
 import { buildReport, reportMarkdown } from '../../rehearse/report.ts'
-import type { CloneStrategy } from '../../clone/clone.ts'
 import { withDatabase } from '../../db/url.ts'
-import { GovMigrateError } from '../../errors.ts'
 import { dumpProgressRenderer } from '../progress.ts'
 
 interface RehearseFlags extends CommonOptions {
@@ -28,7 +26,7 @@ export function registerRehearse(program: Command): void {
     .option('--strategy <strategy>', 'how to make the clone when it has no golden snapshot: auto, template or dump', 'auto')
     .action(async (_: RehearseFlags, command: Command) => {
       const flags = command.optsWithGlobals<RehearseFlags>()
-      if (!['auto', 'template', 'dump'].includes(flags.strategy)) throw new GovMigrateError(`--strategy ${flags.strategy} is not known`, 'use --strategy auto, template or dump')
+      const strategy = parseStrategy(flags.strategy)
       const ctx = await cliContext(flags)
       const productionUrl = flags.from ?? (await resolveUrl(ctx, flags.url, PRODUCTION_DEFAULT))
       const progress = dumpProgressRenderer()
@@ -36,7 +34,7 @@ export function registerRehearse(program: Command): void {
         productionUrl,
         cloneName: flags.name ?? cloneDefault(),
         config: ctx.config,
-        strategy: flags.strategy as CloneStrategy,
+        strategy,
         onProgress: ctx.progress,
         onDumpProgress: progress.update,
         ...(ctx.json ? {} : { onStep: (s) => process.stdout.write(`${s.ok ? '✓' : '✗'} ${s.step}: ${s.detail}\n`) }),

@@ -1,7 +1,6 @@
 import type { Command } from 'commander'
-import { cliContext, output, type CommonOptions } from '../context.ts'
+import { cliContext, output, parseScale, type CommonOptions } from '../context.ts'
 import { SCALE_1, stages, stagesMarkdown } from '../../migrator/stages.ts'
-import { GovMigrateError } from '../../errors.ts'
 
 interface StagesFlags extends CommonOptions {
   scale: string
@@ -17,8 +16,7 @@ export function registerStages(program: Command): void {
     .action(async (_: StagesFlags, command: Command) => {
       const flags = command.optsWithGlobals<StagesFlags>()
       const ctx = await cliContext(flags)
-      const n = Number(flags.scale)
-      if (!Number.isInteger(n) || n < 1) throw new GovMigrateError(`--scale ${flags.scale} is not a whole number ≥ 1`, 'pass --scale N, e.g. --scale 10')
+      const n = parseScale(flags.scale)
       const rows = await stages(ctx.config, { ...SCALE_1, collections: SCALE_1.collections * n, groups: SCALE_1.groups * n })
       if (flags.md) {
         process.stdout.write(`${stagesMarkdown(rows)}\n`)
