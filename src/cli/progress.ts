@@ -8,8 +8,10 @@ function mb(bytes: number): string {
 export function progressLine(p: DumpProgress): string {
   const seconds = p.elapsedMs / 1000
   const rate = seconds > 0 ? p.bytes / seconds : 0
-  const left = rate > 0 && p.estimatedBytes > p.bytes ? Math.round((p.estimatedBytes - p.bytes) / rate) : 0
-  return `copied ${mb(p.bytes)} of ≈${mb(p.estimatedBytes)}, tables ${p.tablesDone}/${p.tablesTotal}, ${mb(rate)}/s, ≈${left}s left`
+  // A rate needs a second and a megabyte behind it before it predicts anything.
+  const left =
+    seconds < 1 || p.bytes < 1024 * 1024 ? 'time left unknown' : `≈${Math.round(Math.max(p.estimatedBytes - p.bytes, 0) / rate)}s left`
+  return `copied ${mb(p.bytes)} of ≈${mb(p.estimatedBytes)}, tables ${p.tablesDone}/${p.tablesTotal}, ${mb(rate)}/s, ${left}`
 }
 
 /**
