@@ -1,8 +1,7 @@
-import { withClient } from '../db/database.ts'
+import { openDatabase, withClient } from '../db/database.ts'
 import { withDatabase } from '../db/url.ts'
 import { CLONE_PREFIX, cloneRefusal } from '../guard/guard.ts'
 import { readConnectionFacts } from '../guard/connection-facts.ts'
-import { openDatabase } from '../db/database.ts'
 import { readLog } from '../migrator/log-storage.ts'
 
 export interface CloneRow {

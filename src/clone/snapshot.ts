@@ -1,10 +1,9 @@
-import { withClient } from '../db/database.ts'
+import { openDatabase, withClient } from '../db/database.ts'
 import { assertDatabaseName, copyDatabaseSql, databaseOf, ident, withDatabase } from '../db/url.ts'
 import { GovMigrateError, RefusedError } from '../errors.ts'
 import { CLONE_FIX, cloneRefusal } from '../guard/guard.ts'
 import { TOOL_SCHEMA, readConnectionFacts } from '../guard/connection-facts.ts'
 import { readLog } from '../migrator/log-storage.ts'
-import { openDatabase } from '../db/database.ts'
 
 /** The golden snapshot of a clone lives beside it under this suffix. */
 export const GOLDEN = '_golden'

@@ -3,7 +3,7 @@ import type { DB } from '../db/schema.ts'
 import { openDatabase } from '../db/database.ts'
 import { withDatabase } from '../db/url.ts'
 import type { LoadedConfig } from '../config/load-config.ts'
-import { baselineMetrics, readMetrics, readShape, type Metrics } from '../fingerprint/metrics.ts'
+import { baselineMetrics, readMetrics, readShape, type Metrics, type Shape } from '../fingerprint/metrics.ts'
 import { diffFingerprints, readFingerprint } from '../fingerprint/fingerprint.ts'
 import { fingerprintOf, readMarker } from '../clone/clone.ts'
 import { readCoverage } from '../pipeline/coverage.ts'
@@ -47,7 +47,7 @@ async function rejects(db: Kysely<DB>, name: string, code: string, statement: Re
 }
 
 /** The numbers the applied migrations imply: baseline plus every declared delta. */
-export function impliedMetrics(applied: readonly LoadedMigration[], baseline: Metrics, shape: Parameters<typeof baselineMetrics>[0]): Metrics {
+export function impliedMetrics(applied: readonly LoadedMigration[], baseline: Metrics, shape: Shape): Metrics {
   const implied = { ...baseline }
   for (const m of applied) {
     for (const [key, delta] of Object.entries(m.migration.expect(shape))) implied[key] = (implied[key] ?? 0) + delta
