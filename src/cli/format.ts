@@ -15,6 +15,20 @@ export function fingerprintLines(fp: Fingerprint, title: string): string[] {
   ]
 }
 
+/** Entry and exit fingerprints side by side, each key marked identical, differs or organic. */
+export function fingerprintPairLines(entry: Fingerprint, exit: Fingerprint, title: string): string[] {
+  const organic: readonly string[] = ORGANIC_KEYS
+  return [
+    `${title.padEnd(20)} ${'entry'.padEnd(34)} ${'exit'.padEnd(34)}`,
+    ...(Object.keys(entry) as FingerprintKey[]).map((key) => {
+      const a = String(entry[key])
+      const b = String(exit[key])
+      const mark = organic.includes(key) ? 'organic, not compared' : a === b ? 'identical' : 'DIFFERS'
+      return `  ${key.padEnd(18)} ${a.padEnd(34)} ${b.padEnd(34)} ${mark}`
+    }),
+  ]
+}
+
 export function statusLines(s: Status): string[] {
   const rows = s.migrations.map((m) => {
     const state = m.applied ? `applied ${m.appliedAt ?? ''}` : m.tier === 'clone' && !s.clone ? 'clone only' : 'pending'

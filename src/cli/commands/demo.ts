@@ -2,7 +2,7 @@ import type { Command } from 'commander'
 import { cliContext, cloneDefault, output, PRODUCTION_DEFAULT, resolveUrl, type CommonOptions } from '../context.ts'
 import { demo } from '../../demo.ts'
 import { redact } from '../../db/url.ts'
-import { fingerprintLines, runLines, statusLines } from '../format.ts'
+import { fingerprintPairLines, runLines, statusLines } from '../format.ts'
 import { GovMigrateError } from '../../errors.ts'
 
 interface DemoFlags extends CommonOptions {
@@ -29,14 +29,15 @@ export function registerDemo(program: Command): void {
       })
       const { own, gap } = result.clone.fingerprint
       output(ctx, { ...result, clone: { ...result.clone, url: redact(result.clone.url) } }, () => [
-        ...fingerprintLines(result.entry, `production fingerprint at entry (${result.entry.db}, read-only)`),
-        '',
         `clone ${redact(result.clone.url)} (${result.clone.created ? 'created' : 'reused'})`,
         ...runLines(result.run),
+        '',
         ...statusLines(result.status),
+        '',
         `clone numbers: own ${own}, gap ${gap}`,
         '',
-        ...fingerprintLines(result.exit, `production fingerprint at exit (${result.exit.db}, read-only)`),
+        ...fingerprintPairLines(result.entry, result.exit, `production ${result.entry.db} (read-only)`),
+        '',
         result.differ.length === 0
           ? 'production fingerprint at exit: identical to entry'
           : `production fingerprint at exit DIFFERS in: ${result.differ.join(', ')}`,
