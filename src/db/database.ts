@@ -3,6 +3,7 @@ import pg from 'pg'
 import type { DB } from './schema.ts'
 import { GuardedPool, type GuardPolicy } from './guarded-pool.ts'
 import { ForbiddenWritesPlugin } from '../guard/forbidden-writes.ts'
+import { connectionError } from './connection-error.ts'
 
 export type { DB } from './schema.ts'
 
@@ -51,7 +52,9 @@ export function openDatabase(url: string, options: OpenOptions): Database {
 export async function withClient<T>(url: string, fn: (client: pg.Client) => Promise<T>): Promise<T> {
   const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 10_000, application_name: 'gov-migrate:admin' })
   client.on('error', () => undefined)
-  await client.connect()
+  await client.connect().catch((error: unknown) => {
+    throw connectionError(error)
+  })
   try {
     return await fn(client)
   } finally {

@@ -4,6 +4,7 @@ import { CLONE_FIX, cloneRefusal, type ConnectionFacts } from '../guard/guard.ts
 import { readConnectionFacts } from '../guard/connection-facts.ts'
 import { assertNoForbiddenWrite } from '../guard/forbidden-writes.ts'
 import { GovMigrateError, RefusedError } from '../errors.ts'
+import { connectionError } from './connection-error.ts'
 
 /**
  * What every connection of a pool must satisfy before it is handed out:
@@ -42,7 +43,9 @@ export class GuardedPool implements PostgresPool {
   }
 
   async connect(): Promise<PostgresPoolClient> {
-    const client = await this.#pool.connect()
+    const client = await this.#pool.connect().catch((error: unknown) => {
+      throw connectionError(error)
+    })
     const known = this.#clients.get(client)
     if (known) return known
     try {
@@ -108,3 +111,4 @@ class GuardedClient implements PostgresPoolClient {
     this.#client.release(destroy)
   }
 }
+
