@@ -44,3 +44,18 @@ export function dumpProgressRenderer(stream: NodeJS.WriteStream = process.stderr
     },
   }
 }
+
+/** Ctrl-C or a TERM during a long clone aborts it cleanly (the half-made database is dropped). */
+export function abortOnSignals(): { signal: AbortSignal; dispose: () => void } {
+  const controller = new AbortController()
+  const abort = () => controller.abort()
+  process.once('SIGINT', abort)
+  process.once('SIGTERM', abort)
+  return {
+    signal: controller.signal,
+    dispose: () => {
+      process.off('SIGINT', abort)
+      process.off('SIGTERM', abort)
+    },
+  }
+}

@@ -20,6 +20,8 @@ export interface RehearseOptions {
   onStep?: (step: RehearseStep) => void
   onProgress?: (line: string) => void
   onDumpProgress?: (progress: DumpProgress) => void
+  /** Aborts a clone being made (its half-made database is dropped). */
+  signal?: AbortSignal
 }
 
 export interface RehearseStep {
@@ -120,6 +122,7 @@ export async function rehearse(options: RehearseOptions): Promise<RehearseRecord
         strategy: options.strategy ?? 'auto',
         ...(options.onProgress ? { onProgress: options.onProgress } : {}),
         ...(options.onDumpProgress ? { onDumpProgress: options.onDumpProgress } : {}),
+        ...(options.signal ? { signal: options.signal } : {}),
       })
       await snapshotClone(cloneUrl)
       step('clone', true, `${made.name} made (${made.strategy}) in ${made.ms} ms, golden snapshot kept`)

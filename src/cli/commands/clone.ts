@@ -5,7 +5,7 @@ import { resetClone, snapshotClone } from '../../clone/snapshot.ts'
 import { listClones } from '../../clone/list.ts'
 import { redact } from '../../db/url.ts'
 import { GovMigrateError } from '../../errors.ts'
-import { dumpProgressRenderer } from '../progress.ts'
+import { abortOnSignals, dumpProgressRenderer } from '../progress.ts'
 
 interface CreateFlags extends CommonOptions {
   from?: string
@@ -16,21 +16,6 @@ interface CreateFlags extends CommonOptions {
 function requireUrl(flags: CommonOptions, what: string): string {
   if (!flags.url) throw new GovMigrateError(`clone ${what} needs --url <clone url>`, 'name the clone explicitly with --url')
   return flags.url
-}
-
-/** Ctrl-C or a TERM during a long clone aborts it cleanly (the half-made database is dropped). */
-function abortOnSignals(): { signal: AbortSignal; dispose: () => void } {
-  const controller = new AbortController()
-  const abort = () => controller.abort()
-  process.once('SIGINT', abort)
-  process.once('SIGTERM', abort)
-  return {
-    signal: controller.signal,
-    dispose: () => {
-      process.off('SIGINT', abort)
-      process.off('SIGTERM', abort)
-    },
-  }
 }
 
 export function registerClone(program: Command): void {

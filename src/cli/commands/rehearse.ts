@@ -5,7 +5,7 @@ import { cliContext, cloneDefault, output, parseStrategy, PRODUCTION_DEFAULT, re
 import { latestRecord, rehearse } from '../../rehearse/rehearse.ts'
 import { buildReport, reportMarkdown } from '../../rehearse/report.ts'
 import { withDatabase } from '../../db/url.ts'
-import { dumpProgressRenderer } from '../progress.ts'
+import { abortOnSignals, dumpProgressRenderer } from '../progress.ts'
 
 interface RehearseFlags extends CommonOptions {
   from?: string
@@ -30,6 +30,7 @@ export function registerRehearse(program: Command): void {
       const ctx = await cliContext(flags)
       const productionUrl = flags.from ?? (await resolveUrl(ctx, flags.url, PRODUCTION_DEFAULT))
       const progress = dumpProgressRenderer()
+      const abort = abortOnSignals()
       const record = await rehearse({
         productionUrl,
         cloneName: flags.name ?? cloneDefault(),
@@ -37,8 +38,9 @@ export function registerRehearse(program: Command): void {
         strategy,
         onProgress: ctx.progress,
         onDumpProgress: progress.update,
+        signal: abort.signal,
         ...(ctx.json ? {} : { onStep: (s) => process.stdout.write(`${s.ok ? '✓' : '✗'} ${s.step}: ${s.detail}\n`) }),
-      })
+      }).finally(() => abort.dispose())
       if (ctx.json) output(ctx, record, () => [])
       else process.stdout.write(`rehearsal ${record.verdict}: ${record.steps.length} steps\n`)
     })
