@@ -99,6 +99,20 @@ describe('clone strategies', () => {
   })
 })
 
+describe('half-made clones', () => {
+  it('a partial a killed process left is swept by the next clone create, and no command accepts it meanwhile', async () => {
+    const production = await standIn()
+    const name = uniqueName('directus_gov_test_swept')
+    dropLater(name)
+    await withClient(withDatabase(production, 'postgres'), (c) => c.query(`create database ${name}__partial`))
+    const refused = await cli(['up', '--url', withDatabase(production, `${name}__partial`)])
+    assert.equal(refused.code, 3)
+    const made = await cli(['clone', 'create', '--from', production, '--name', name, '--strategy', 'template'])
+    assert.equal(made.code, 0, made.stderr)
+    assert.equal(await scalar(withDatabase(production, 'postgres'), `select count(*)::int as v from pg_database where datname = $1`, [`${name}__partial`]), 0)
+  })
+})
+
 describe('snapshots and resets', () => {
   it('reset returns a migrated clone to its creation fingerprint; the golden copy is never migrated; list shows both', async () => {
     const clone = await markedClone(await standIn())
