@@ -40,6 +40,8 @@ describe('forbidden writes (text check)', () => {
     'delete from public.os_proposal_approvals',
     'truncate table os_proposal_approvals',
     'drop table if exists os_proposal_approvals',
+    'merge into os_proposal_approvals a using (select 1) s on false when not matched then insert values (default)',
+    'copy os_proposal_approvals from stdin',
   ]) {
     it(`refuses: ${statement}`, () => assert.throws(() => assertNoForbiddenWrite(statement), RefusedError))
   }

@@ -18,7 +18,7 @@ function refuse(table: string): never {
 }
 
 const forbiddenSql = new RegExp(
-  String.raw`\b(insert\s+into|update|delete\s+from|truncate(\s+table)?|alter\s+table|drop\s+table(\s+if\s+exists)?|copy)\s+(only\s+)?("?\w+"?\s*\.\s*)?"?(${FORBIDDEN_TABLES.join('|')})\b`,
+  String.raw`\b(insert\s+into|merge\s+into|update|delete\s+from|truncate(\s+table)?|alter\s+table|drop\s+table(\s+if\s+exists)?|copy)\s+(only\s+)?("?\w+"?\s*\.\s*)?"?(?<table>${FORBIDDEN_TABLES.join('|')})\b`,
   'i',
 )
 
@@ -28,7 +28,7 @@ const forbiddenSql = new RegExp(
  */
 export function assertNoForbiddenWrite(sqlText: string): void {
   const match = forbiddenSql.exec(sqlText)
-  if (match) refuse(match[5] ?? FORBIDDEN_TABLES[0])
+  if (match) refuse(match.groups?.table ?? FORBIDDEN_TABLES[0])
 }
 
 function targetName(node: unknown): string | undefined {
