@@ -240,11 +240,11 @@ class RolledBack extends Error {}
  */
 async function runLocked(
   options: RunOptions,
+  loaded: LoadedMigration[],
   direction: Direction,
   track: Tier,
   plan: (log: LogEntry[], loaded: LoadedMigration[]) => LoadedMigration[],
 ): Promise<RunResult> {
-  const loaded = await migrationsOf(options.config)
   const rehearse = options.rehearse === true
   const capture = options.capture ? new Capture() : undefined
   // Rehearsals run on marked clones only, whatever the track.
@@ -313,7 +313,7 @@ export async function up(options: RunOptions): Promise<RunResult> {
   const target = options.to ? findById(loaded, options.to) : loaded.filter((m) => m.migration.tier === 'clone').at(-1)
   if (!target) throw new GovMigrateError('there are no clone migrations', 'add migrations to the migrations folder')
   const track = target.migration.tier
-  return runLocked(options, 'up', track, (log, all) => {
+  return runLocked(options, loaded, 'up', track, (log, all) => {
     const applied = new Set(log.map((entry) => entry.name))
     const trackList = all.filter((m) => m.migration.tier === track)
     return trackList.slice(0, trackList.findIndex((m) => m.name === target.name) + 1).filter((m) => !applied.has(m.name))
@@ -337,7 +337,7 @@ export async function down(options: RunOptions): Promise<RunResult> {
   const target = options.to && options.to !== '0' ? findById(loaded, options.to) : undefined
   const track = target?.migration.tier ?? (await lastAppliedTrack(options, loaded))
   if (!track) return { direction: 'down', track: 'clone', rehearsed: options.rehearse === true, steps: [] }
-  return runLocked(options, 'down', track, (log, all) => {
+  return runLocked(options, loaded, 'down', track, (log, all) => {
     const applied = new Set(log.map((entry) => entry.name))
     const executed = all.filter((m) => m.migration.tier === track && applied.has(m.name)).reverse()
     if (options.to === '0') return executed
