@@ -1,9 +1,8 @@
 import type { LoadedConfig } from './config/load-config.ts'
 import { createClone, fingerprintOf, isClone } from './clone/clone.ts'
-import { createFixture, isFixture } from './fixture/fixture.ts'
+import { createFixture, fixtureState } from './fixture/fixture.ts'
 import { databaseOf, withDatabase } from './db/url.ts'
 import { diffFingerprints, type Fingerprint, type FingerprintKey } from './fingerprint/fingerprint.ts'
-import { withClient } from './db/database.ts'
 import { up, type RunResult } from './migrator/migrator.ts'
 import { status, type Status } from './migrator/status.ts'
 
@@ -26,13 +25,6 @@ export interface DemoResult {
   status: Status
 }
 
-async function databaseExists(url: string): Promise<boolean> {
-  return withClient(withDatabase(url, 'postgres'), async (client) => {
-    const { rowCount } = await client.query('select 1 from pg_database where datname = $1', [databaseOf(url)])
-    return (rowCount ?? 0) > 0
-  })
-}
-
 /**
  * The walking skeleton end to end: stand-in (if missing), production fingerprint at
  * entry, marked clone (made once, then reused), stages up to `to` on the clone,
@@ -41,9 +33,10 @@ async function databaseExists(url: string): Promise<boolean> {
 export async function demo(options: DemoOptions): Promise<DemoResult> {
   const { config, onProgress } = options
   const proposal = config.ratificationProposal
-  if (!(await databaseExists(options.productionUrl))) {
+  const state = await fixtureState(options.productionUrl)
+  if (state === 'absent') {
     await createFixture({ url: options.productionUrl, ...(onProgress ? { onProgress } : {}) })
-  } else if (await isFixture(options.productionUrl)) {
+  } else if (state === 'fixture') {
     onProgress?.(`using the existing stand-in ${databaseOf(options.productionUrl)}`)
   }
   const entry = await fingerprintOf(options.productionUrl, proposal)

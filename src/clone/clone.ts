@@ -1,5 +1,5 @@
 import type pg from 'pg'
-import { openDatabase, withClient } from '../db/database.ts'
+import { databaseExists, openDatabase, withClient } from '../db/database.ts'
 import { assertDatabaseName, copyDatabaseSql, databaseOf, ident, redact, withDatabase } from '../db/url.ts'
 import { GovMigrateError, RefusedError } from '../errors.ts'
 import { CLONE_FIX, CLONE_PREFIX, cloneRefusal, hasClonePrefix } from '../guard/guard.ts'
@@ -135,8 +135,7 @@ export async function createClone(options: CreateCloneOptions): Promise<CloneInf
   const facts = await sourceFacts(options.from)
 
   const strategy = await withClient(admin, async (client) => {
-    const exists = await client.query('select 1 from pg_database where datname = $1', [name])
-    if (exists.rowCount) {
+    if (await databaseExists(client, name)) {
       throw new GovMigrateError(`the clone "${name}" already exists`, `drop it with \`migrate clone drop --url ${redact(url)}\`, reset it, or pass another --name`)
     }
     const requested = options.strategy ?? 'auto'
@@ -223,7 +222,8 @@ export async function dropClone(url: string): Promise<string> {
   const facts = await withClient(url, (client) => readConnectionFacts(client)).catch((error: unknown) => {
     throw new GovMigrateError(`cannot connect to "${name}": ${error instanceof Error ? error.message : String(error)}`, 'check the URL; nothing was dropped', { cause: error })
   })
-  const refusal = facts.marker?.golden ? cloneRefusal({ ...facts, marker: { ...facts.marker, golden: false } }) : cloneRefusal(facts)
+  // A golden snapshot is dropped like any marked clone (the guard only keeps it from being migrated).
+  const refusal = cloneRefusal({ ...facts, marker: facts.marker && { ...facts.marker, golden: false } })
   if (refusal) throw new RefusedError(`refused: ${refusal}; only marked clones are dropped`, CLONE_FIX)
   await dropDatabase(withDatabase(url, 'postgres'), name)
   return name

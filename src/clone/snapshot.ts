@@ -1,4 +1,4 @@
-import { openDatabase, withClient } from '../db/database.ts'
+import { databaseExists, openDatabase, withClient } from '../db/database.ts'
 import { assertDatabaseName, copyDatabaseSql, databaseOf, ident, withDatabase } from '../db/url.ts'
 import { GovMigrateError, RefusedError } from '../errors.ts'
 import { CLONE_FIX, cloneRefusal } from '../guard/guard.ts'
@@ -65,8 +65,7 @@ export async function resetClone(url: string): Promise<{ name: string; ms: numbe
   const name = assertDatabaseName(databaseOf(url))
   const golden = goldenName(name)
   const admin = withDatabase(url, 'postgres')
-  const exists = await withClient(admin, async (client) => (await client.query('select 1 from pg_database where datname = $1', [golden])).rowCount ?? 0)
-  if (!exists) throw new GovMigrateError(`${name} has no golden snapshot (${golden})`, `take one of a fresh clone with \`migrate clone snapshot --url …/${name}\``)
+  if (!(await withClient(admin, (client) => databaseExists(client, golden)))) throw new GovMigrateError(`${name} has no golden snapshot (${golden})`, `take one of a fresh clone with \`migrate clone snapshot --url …/${name}\``)
   const facts = await withClient(url, readConnectionFacts).catch(() => null)
   if (facts) {
     const refusal = cloneRefusal(facts)

@@ -61,3 +61,9 @@ export async function withClient<T>(url: string, fn: (client: pg.Client) => Prom
     await client.end().catch(() => undefined)
   }
 }
+
+/** True when a database of that name exists on the server `admin` is connected to. */
+export async function databaseExists(admin: pg.Client, name: string): Promise<boolean> {
+  const { rowCount } = await admin.query('select 1 from pg_database where datname = $1', [name])
+  return (rowCount ?? 0) > 0
+}
