@@ -4,5 +4,6 @@ export default defineConfig({
   migrationsDir: 'migrations',
   ratificationProposal: 'APR-BOOT-AUTHMODEL-1',
   lockTimeoutMs: 30_000,
-  embedded: { port: 54329, dataDir: '.pg/data' },
+  // Two checkouts on one machine each need their own embedded port: MIGRATE_EMBEDDED_PORT=54331.
+  embedded: { port: Number(process.env.MIGRATE_EMBEDDED_PORT ?? 54329), dataDir: '.pg/data' },
 })
