@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs'
 import { resolve } from 'node:path'
 import { promisify } from 'node:util'
 import { describe, it } from 'node:test'
-import { ROOT, serverUrl } from './helpers.ts'
+import { ROOT, serverUrl } from '../helpers.ts'
 
 const run = promisify(execFile)
 const tsx = resolve(ROOT, 'node_modules/.bin/tsx')
