@@ -1,7 +1,7 @@
 import type pg from 'pg'
 import { databaseExists, openDatabase, withClient } from '../db/database.ts'
 import { assertDatabaseName, copyDatabaseSql, databaseOf, ident, redact, withDatabase } from '../db/url.ts'
-import { GovMigrateError, RefusedError } from '../errors.ts'
+import { describe, GovMigrateError, RefusedError } from '../errors.ts'
 import { CLONE_FIX, CLONE_PREFIX, cloneRefusal, hasClonePrefix } from '../guard/guard.ts'
 import { TOOL_SCHEMA, readConnectionFacts } from '../guard/connection-facts.ts'
 import { readFingerprint, type Fingerprint } from '../fingerprint/fingerprint.ts'
@@ -39,6 +39,8 @@ export interface CloneInfo {
   url: string
   source: string
   strategy: 'template' | 'dump'
+  /** Why `auto` fell back from the template copy to a dump (absent when it did not). */
+  fallback?: string
   sourceFingerprint: Fingerprint
   fingerprint: Fingerprint
   ms: number
@@ -55,21 +57,29 @@ export async function fingerprintOf(url: string, proposal: string): Promise<Fing
 }
 
 /**
- * Sessions on `source` other than ours. A session we just closed can linger for a
- * moment in pg_stat_activity, so a non-zero count is re-read for up to two seconds.
+ * Client sessions on `database` other than ours. Autovacuum workers and other background
+ * processes are not counted: CREATE DATABASE … TEMPLATE stops an autovacuum worker itself,
+ * and anything else that holds the source is told apart by the error (55006). A session we
+ * just closed can linger for a moment in pg_stat_activity, so a non-zero count is re-read
+ * for up to two seconds.
  */
-async function otherSessions(client: pg.Client, source: string, patient: boolean): Promise<number> {
+async function clientSessions(client: pg.Client, database: string, patient: boolean): Promise<number> {
   let n = 0
   for (let attempt = 0; attempt < (patient ? 10 : 1); attempt++) {
     const { rows } = await client.query<{ n: number }>(
-      'select count(*)::int as n from pg_stat_activity where datname = $1 and pid <> pg_backend_pid()',
-      [source],
+      `select count(*)::int as n from pg_stat_activity where datname = $1 and pid <> pg_backend_pid() and backend_type = 'client backend'`,
+      [database],
     )
     n = rows[0]?.n ?? 0
     if (n === 0) return 0
     await new Promise((done) => setTimeout(done, 200))
   }
   return n
+}
+
+/** SQLSTATE 55006 (object_in_use): "source database … is being accessed by other users". */
+function inUse(error: unknown): error is Error {
+  return error instanceof Error && (error as { code?: unknown }).code === '55006'
 }
 
 async function dropDatabase(admin: string, name: string): Promise<void> {
@@ -82,7 +92,7 @@ export async function sweepPartials(admin: string): Promise<string[]> {
     const { rows } = await client.query<{ datname: string }>(
       `select datname from pg_database d
        where left(datname, length($1)) = $1 and right(datname, length($2)) = $2
-         and not exists (select 1 from pg_stat_activity a where a.datname = d.datname)`,
+         and not exists (select 1 from pg_stat_activity a where a.datname = d.datname and a.backend_type = 'client backend')`,
       [CLONE_PREFIX, PARTIAL],
     )
     for (const row of rows) await client.query(`drop database if exists ${ident(row.datname)} with (force)`)
@@ -134,30 +144,37 @@ export async function createClone(options: CreateCloneOptions): Promise<CloneInf
   const sourceFingerprint = await fingerprintOf(options.from, options.proposal)
   const facts = await sourceFacts(options.from)
 
-  const strategy = await withClient(admin, async (client) => {
+  const { strategy, fallback } = await withClient(admin, async (client) => {
     if (await databaseExists(client, name)) {
       throw new GovMigrateError(`the clone "${name}" already exists`, `drop it with \`migrate clone drop --url ${redact(url)}\`, reset it, or pass another --name`)
     }
     const requested = options.strategy ?? 'auto'
-    const others = await otherSessions(client, source, requested !== 'dump')
-    if (requested === 'template' && others > 0) {
-      throw new GovMigrateError(`"${source}" has ${others} other session(s); CREATE DATABASE … TEMPLATE needs none`, 'close them, or clone with --strategy dump (or auto)')
+    let why: string | undefined
+    if (requested !== 'dump') {
+      const others = await clientSessions(client, source, true)
+      if (others > 0) why = `"${source}" has ${others} other client session(s)`
+      else {
+        options.onProgress?.(`creating ${name} from ${source} (template copy)`)
+        try {
+          await client.query(copyDatabaseSql(partial, source, facts.serverMajor * 10000))
+          return { strategy: 'template' as const, fallback: undefined }
+        } catch (error) {
+          if (!inUse(error)) {
+            throw new GovMigrateError(`CREATE DATABASE … TEMPLATE ${source} failed: ${describe(error)}`, 'read the error, or clone with --strategy dump', { cause: error })
+          }
+          why = `${describe(error)} (55006)`
+        }
+      }
+      if (requested === 'template') {
+        throw new GovMigrateError(`${why}; CREATE DATABASE … TEMPLATE needs the source to itself`, 'close the sessions on the source, or clone with --strategy dump (or auto)')
+      }
     }
-    const chosen = requested === 'auto' ? (others > 0 ? 'dump' : 'template') : requested
-    if (chosen === 'dump') await assertDumpTools(facts.serverMajor)
+    await assertDumpTools(facts.serverMajor)
     options.onProgress?.(
-      chosen === 'template'
-        ? `creating ${name} from ${source} (template copy)`
-        : `creating ${name} from ${source} (pg_dump | psql${requested === 'auto' ? `: ${others} other session(s) hold the source open` : ''})`,
+      why ? `template copy not possible: ${why}; falling back to pg_dump | psql` : `creating ${name} from ${source} (pg_dump | psql)`,
     )
-    if (chosen === 'template') {
-      await client.query(copyDatabaseSql(partial, source, facts.serverMajor * 10000)).catch((error: unknown) => {
-        throw new GovMigrateError(`CREATE DATABASE … TEMPLATE ${source} failed: ${error instanceof Error ? error.message : String(error)}`, 'close the sessions on the source, or clone with --strategy dump', { cause: error })
-      })
-    } else {
-      await client.query(`create database ${ident(partial)}`)
-    }
-    return chosen
+    await client.query(`create database ${ident(partial)}`)
+    return { strategy: 'dump' as const, fallback: why }
   })
 
   try {
@@ -175,7 +192,7 @@ export async function createClone(options: CreateCloneOptions): Promise<CloneInf
     if (options.signal?.aborted) throw new GovMigrateError('the clone was interrupted', 'run clone create again; nothing was left behind')
     await markClone(partialUrl, name, source, sourceFingerprint)
     await withClient(admin, async (client) => {
-      await otherSessions(client, partial, true)
+      await clientSessions(client, partial, true)
       await client.query(`alter database ${ident(partial)} rename to ${ident(name)}`)
     })
   } catch (error) {
@@ -185,7 +202,7 @@ export async function createClone(options: CreateCloneOptions): Promise<CloneInf
   try {
     const fingerprint = await fingerprintOf(url, options.proposal)
     await withClient(url, (client) => client.query(`update ${TOOL_SCHEMA}.clone_marker set created_fingerprint = $1`, [JSON.stringify(fingerprint)]))
-    return { name, url, source, strategy, sourceFingerprint, fingerprint, ms: Date.now() - started }
+    return { name, url, source, strategy, ...(fallback ? { fallback } : {}), sourceFingerprint, fingerprint, ms: Date.now() - started }
   } catch (error) {
     await dropDatabase(admin, name)
     throw error

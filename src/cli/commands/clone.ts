@@ -26,7 +26,7 @@ export function registerClone(program: Command): void {
     .description('clone --from <production url> on the same server and mark it')
     .option('--from <url>', 'production URL (only read); default: the target server’s directus')
     .option('--name <name>', 'clone name, starting with directus_gov_test_ (default: directus_gov_test_<today>)')
-    .option('--strategy <strategy>', 'template (no other session on the source), dump (pg_dump | psql) or auto', 'auto')
+    .option('--strategy <strategy>', 'template (no other client session on the source), dump (pg_dump | psql) or auto (template, else dump, saying why)', 'auto')
     .action(async (_: CreateFlags, command: Command) => {
       const flags = command.optsWithGlobals<CreateFlags>()
       const strategy = parseStrategy(flags.strategy)
@@ -45,7 +45,7 @@ export function registerClone(program: Command): void {
           signal: abort.signal,
         })
         progress.end()
-        output(ctx, { name: info.name, url: redact(info.url), source: info.source, strategy: info.strategy, ms: info.ms }, () => [redact(info.url)])
+        output(ctx, { name: info.name, url: redact(info.url), source: info.source, strategy: info.strategy, ...(info.fallback ? { fallback: info.fallback } : {}), ms: info.ms }, () => [redact(info.url)])
       } finally {
         abort.dispose()
       }
