@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import pg from 'pg'
-import { dropLater, PROPOSAL, scalar, standIn, uniqueName } from './helpers.ts'
-import { createClone } from '../src/clone/clone.ts'
-import { databaseOf, withDatabase } from '../src/db/url.ts'
-import { withClient } from '../src/db/database.ts'
+import { dropLater, PROPOSAL, scalar, standIn, uniqueName } from '../helpers.ts'
+import { createClone } from '../../src/clone/clone.ts'
+import { databaseOf, withDatabase } from '../../src/db/url.ts'
+import { withClient } from '../../src/db/database.ts'
 
 /** Polls until an autovacuum worker is on `database`, for at most `ms`; false if none came. */
 async function autovacuumOn(url: string, ms: number): Promise<boolean> {
