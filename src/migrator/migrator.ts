@@ -234,6 +234,40 @@ async function runThroughUmzug(exec: Kysely<DB>, loaded: readonly LoadedMigratio
 class RolledBack extends Error {}
 
 /**
+ * "Exit 3 means nothing ran": every flag, gate and stop-gate of the run is checked
+ * before its first migration. Flags and the ospa gate are read directly; stop-gates
+ * of later migrations depend on the earlier ones, so a run of several gated
+ * migrations first goes through whole in one transaction that rolls back.
+ */
+async function preflight(conn: Kysely<DB>, steps: readonly LoadedMigration[], direction: Direction, ctx: ApplyContext): Promise<void> {
+  if (direction === 'up' && !ctx.activateEmit) {
+    const undecided = steps.find((m) => m.migration.requiresDecision === true)
+    if (undecided) refuseGate(undecided.migration.id, 'emit activation needs its own explicit decision', true)
+  }
+  const firstTier = steps.find((m) => m.migration.tier === 'production')
+  if (firstTier) {
+    const refusal = gateRefusal(await readOspa(conn, ctx.config.ratificationProposal), { needsDecision: false, decided: false })
+    if (refusal) refuseGate(firstTier.migration.id, refusal, false)
+  }
+  const laterGates = direction === 'up' && steps.slice(1).some((m) => (m.migration.gates ?? []).length > 0)
+  if (!laterGates) return
+  const dryRun: ApplyContext = { config: ctx.config, activateEmit: ctx.activateEmit, rehearse: false, events: [] }
+  await conn
+    .transaction()
+    .execute(async (trx) => {
+      for (const m of steps) await applyOne(trx, m, direction, dryRun)
+      throw new RolledBack()
+    })
+    .catch((error: unknown) => {
+      if (error instanceof RolledBack) return
+      if (error instanceof MigrationError) {
+        throw new MigrationError(error.migrationId, error.direction, `${error.message} (checked before the run: nothing was committed)`)
+      }
+      throw error
+    })
+}
+
+/**
  * Runs `plan(log)` under the run lock on one pinned, guarded connection, through Umzug.
  * The plan is computed after the lock is taken, from the log as it is then. Rehearsing,
  * everything runs in one transaction, then the way back, then a rollback.
@@ -270,6 +304,7 @@ async function runLocked(
         steps = plan(log, loaded)
         const names = steps.map((m) => m.name)
         if (!rehearse) {
+          await preflight(conn, steps, direction, ctx)
           await runThroughUmzug(conn, loaded, track, direction, names, ctx)
           return
         }
@@ -297,7 +332,12 @@ async function runLocked(
       await recordRehearsal(db, steps.map((m) => ({ name: m.name, id: m.migration.id, sha256: m.sha256, direction })))
     }
   } catch (error) {
-    throw unwrapUmzug(error)
+    const cause = unwrapUmzug(error)
+    // Exit 3 means nothing ran: a refusal after a commit is an ordinary failure.
+    if (cause instanceof RefusedError && events.length > 0 && !rehearse) {
+      throw new GovMigrateError(`${cause.message} (after ${events.map((e) => e.id).join(', ')} were committed)`, cause.fix, { cause })
+    }
+    throw cause
   } finally {
     await close()
   }
@@ -308,9 +348,17 @@ async function runLocked(
  * Applies pending migrations of one track up to `to` (default: the last clone stage).
  * A plain `up` never runs a production tier: tiers are selected with `--to T…`.
  */
+/** `--to` that names nothing (`''`, spaces) is bad input, never "every stage". */
+function assertTo(to: string | undefined): void {
+  if (to !== undefined && to.trim() === '') {
+    throw new GovMigrateError('--to names no stage', 'pass a stage id such as --to A (or --to 0 for down), or leave --to out')
+  }
+}
+
 export async function up(options: RunOptions): Promise<RunResult> {
+  assertTo(options.to)
   const loaded = await migrationsOf(options.config)
-  const target = options.to ? findById(loaded, options.to) : loaded.filter((m) => m.migration.tier === 'clone').at(-1)
+  const target = options.to !== undefined ? findById(loaded, options.to) : loaded.filter((m) => m.migration.tier === 'clone').at(-1)
   if (!target) throw new GovMigrateError('there are no clone migrations', 'add migrations to the migrations folder')
   const track = target.migration.tier
   return runLocked(options, loaded, 'up', track, (log, all) => {
@@ -333,6 +381,7 @@ async function lastAppliedTrack(options: RunOptions, loaded: readonly LoadedMigr
 
 /** Reverts applied migrations of one track: the last one, or all after `to`, or all (`to = '0'`). */
 export async function down(options: RunOptions): Promise<RunResult> {
+  assertTo(options.to)
   const loaded = await migrationsOf(options.config)
   const target = options.to && options.to !== '0' ? findById(loaded, options.to) : undefined
   const track = target?.migration.tier ?? (await lastAppliedTrack(options, loaded))

@@ -87,7 +87,7 @@ export async function plan(options: PlanOptions): Promise<Plan> {
   const result = await run({
     url: rehearsalUrl,
     config: options.config,
-    ...(options.to ? { to: options.to } : {}),
+    ...(options.to !== undefined ? { to: options.to } : {}),
     rehearse: true,
     capture: true,
     recordProof: false,

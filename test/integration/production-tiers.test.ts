@@ -90,6 +90,45 @@ describe('production tiers on the stand-in', () => {
   })
 })
 
+describe('exit 3 means nothing ran', () => {
+  it('up --to T6 without --activate-emit refuses before T1 and commits nothing', async () => {
+    const production = await standIn()
+    await approve(production)
+    const before = await fingerprint(production)
+    const result = await cli(['up', '--to', 'T6', '--url', production])
+    assert.equal(result.code, 3, result.stderr)
+    assert.match(result.stderr, /production tier T6 is gated: emit activation needs its own explicit decision — fix: pass --activate-emit/)
+    assert.deepEqual(diffFingerprints(before, await fingerprint(production)), [])
+    assert.equal(await scalar(production, `select to_regclass('gov_migrate.migrations') is null as v`), true)
+  })
+
+  it('a stop-gate of a later tier refuses before the first tier commits', async () => {
+    const production = await standIn()
+    await approve(production)
+    // T3's stop-gate wants every governance event type inactive; T1 and T2 do not care.
+    await withClient(production, (c) => c.query(`update event_type_registry set active = true where event_type = (select min(event_type) from event_type_registry where is_governance)`))
+    const before = await fingerprint(production)
+    const result = await cli(['up', '--to', 'T5', '--url', production])
+    assert.equal(result.code, 3, result.stderr)
+    assert.match(result.stderr, /refused: stop-gate "governance event types inactive" of T3: gov_active is 1, expected 0/)
+    assert.deepEqual(diffFingerprints(before, await fingerprint(production)), [])
+    assert.equal(await scalar(production, `select to_regclass('gov_migrate.migrations') is null as v`), true)
+  })
+
+  it('--to naming nothing is bad input (exit 1), never every stage', async () => {
+    const clone = await markedClone(await standIn())
+    for (const to of ['', '  ']) {
+      for (const command of ['up', 'down', 'plan']) {
+        const result = await cli([command, '--to', to, '--url', clone])
+        assert.equal(result.code, 1, `${command} --to "${to}": ${result.stderr}`)
+        assert.match(result.stderr, /^migrate: --to names no stage — fix: /)
+      }
+    }
+    assert.equal((await fingerprint(clone)).own, 0)
+    assert.equal(await scalar(clone, `select to_regclass('gov_migrate.migrations') is null as v`), true)
+  })
+})
+
 describe('rehearsal', () => {
   it('on a clone reports the deltas of every tier, proves the round trip and leaves the fingerprint identical', async () => {
     const clone = await markedClone(await standIn())

@@ -24,7 +24,7 @@ export function registerDemo(program: Command): void {
         productionUrl,
         cloneName: flags.name ?? cloneDefault(),
         config: ctx.config,
-        ...(flags.to ? { to: flags.to } : {}),
+        ...(flags.to !== undefined ? { to: flags.to } : {}),
         onProgress: ctx.progress,
       })
       const { own, gap } = result.clone.fingerprint

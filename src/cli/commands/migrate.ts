@@ -25,7 +25,7 @@ export function registerMigrate(program: Command): void {
       const result = await up({
         url,
         config: ctx.config,
-        ...(flags.to ? { to: flags.to } : {}),
+        ...(flags.to !== undefined ? { to: flags.to } : {}),
         activateEmit: flags.activateEmit === true,
         rehearse: flags.rehearse === true,
         ...(ctx.json ? {} : { onEvent: (e) => process.stderr.write(`• ${e.direction} ${e.id}: ${e.title}\n`) }),
@@ -42,7 +42,7 @@ export function registerMigrate(program: Command): void {
       const flags = command.optsWithGlobals<RunFlags>()
       const ctx = await cliContext(flags)
       const url = await resolveUrl(ctx, flags.url, cloneDefault())
-      const result = await down({ url, config: ctx.config, ...(flags.to ? { to: flags.to } : {}), rehearse: flags.rehearse === true })
+      const result = await down({ url, config: ctx.config, ...(flags.to !== undefined ? { to: flags.to } : {}), rehearse: flags.rehearse === true })
       output(ctx, result, () => runLines(result))
     })
 

@@ -31,7 +31,7 @@ export function registerPlan(program: Command): void {
       if (!['md', 'sql', 'json'].includes(flags.format)) throw new GovMigrateError(`--format ${flags.format} is not known`, 'use --format md, sql or json')
       const ctx = await cliContext(flags)
       const url = await resolveUrl(ctx, flags.url, cloneDefault())
-      const result = await plan({ url, config: ctx.config, ...(flags.to ? { to: flags.to } : {}), ...(flags.clone ? { clone: flags.clone } : {}), down: flags.down === true })
+      const result = await plan({ url, config: ctx.config, ...(flags.to !== undefined ? { to: flags.to } : {}), ...(flags.clone ? { clone: flags.clone } : {}), down: flags.down === true })
       if (flags.format === 'json' || ctx.json) output({ ...ctx, json: true }, result, () => [])
       else process.stdout.write(flags.format === 'sql' ? planSql(result) : planMarkdown(result))
     })
