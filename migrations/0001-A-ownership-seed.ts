@@ -8,10 +8,11 @@
  * Down removes exactly the rows marked CLONE_TEST_F6_SEED.
  */
 import { defineMigration } from '../src/migrator/migration.ts'
+import type { DB } from '../src/db/schema/0001-A.ts'
 import { MARK } from '../src/markers.ts'
 import { removeGroupAnchors, seedGroupAnchors } from '../src/pipeline/ownership.ts'
 
-export default defineMigration({
+export default defineMigration<DB>({
   id: 'A',
   title: 'ownership seed: one owner per containment group and scope',
   tier: 'clone',

@@ -8,10 +8,11 @@
  * Expected: no change.
  */
 import { defineMigration } from '../src/migrator/migration.ts'
+import type { DB } from '../src/db/schema/0002-B.ts'
 import { readCoverage } from '../src/pipeline/coverage.ts'
 import { GovMigrateError } from '../src/errors.ts'
 
-export default defineMigration({
+export default defineMigration<DB>({
   id: 'B',
   title: 'scanner read: coverage of every (collection, scope) pair',
   tier: 'clone',

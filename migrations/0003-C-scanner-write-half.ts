@@ -9,6 +9,7 @@
  * Down removes the marked runs, candidates and ruleset.
  */
 import { defineMigration } from '../src/migrator/migration.ts'
+import type { DB } from '../src/db/schema/0003-C.ts'
 import { MARK } from '../src/markers.ts'
 import { removeScanRuns, scan } from '../src/pipeline/scanner.ts'
 import { GovMigrateError } from '../src/errors.ts'
@@ -16,7 +17,7 @@ import { GovMigrateError } from '../src/errors.ts'
 /** The hard cap of the clone ruleset: candidates a scan may hold. */
 const MAX_CANDIDATES = 1000
 
-export default defineMigration({
+export default defineMigration<DB>({
   id: 'C',
   title: 'scanner write-half: ruleset, two scan runs, bounded candidates',
   tier: 'clone',

@@ -10,11 +10,12 @@
  * Down removes the marked events, the trigger and its function.
  */
 import { defineMigration } from '../src/migrator/migration.ts'
+import type { DB } from '../src/db/schema/0004-D.ts'
 import { MARK } from '../src/markers.ts'
 import { createEmitBoundary, dropEmitBoundary } from '../src/pipeline/boundary.ts'
 import { removeEvents } from '../src/pipeline/events.ts'
 
-export default defineMigration({
+export default defineMigration<DB>({
   id: 'D',
   title: 'issue/event boundary: emit fail-closed, 20 simulated events logged',
   tier: 'clone',

@@ -9,11 +9,12 @@
  * Down removes the worker's cursor, the trigger and its function.
  */
 import { defineMigration } from '../src/migrator/migration.ts'
+import type { DB } from '../src/db/schema/0005-E.ts'
 import { MARK } from '../src/markers.ts'
 import { createCursorMonotonic, dropCursorMonotonic } from '../src/pipeline/boundary.ts'
 import { workerPass } from '../src/pipeline/worker.ts'
 
-export default defineMigration({
+export default defineMigration<DB>({
   id: 'E',
   title: 'worker/cursor: one deterministic pass, monotonic cursor',
   tier: 'clone',

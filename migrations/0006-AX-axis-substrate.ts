@@ -15,11 +15,12 @@
  * Down drops the views and tables and removes the re-run.
  */
 import { defineMigration } from '../src/migrator/migration.ts'
+import type { DB } from '../src/db/schema/0006-AX.ts'
 import { MARK } from '../src/markers.ts'
 import { rerunScanner, removeScanRuns } from '../src/pipeline/scanner.ts'
 import { createAxisSubstrate, dropAxisSubstrate, substrateDeltas } from '../src/pipeline/axis-substrate.ts'
 
-export default defineMigration({
+export default defineMigration<DB>({
   id: 'AX',
   title: 'axis/topic substrate: parallel axis tables, three axes, drift view',
   tier: 'clone',

@@ -12,13 +12,14 @@
  * Down restores the substrate drift view and removes everything above.
  */
 import { defineMigration } from '../src/migrator/migration.ts'
+import type { DB } from '../src/db/schema/0007-RC.ts'
 import { MARK } from '../src/markers.ts'
 import { removeScanRuns, rerunScanner } from '../src/pipeline/scanner.ts'
 import { reconcile, unreconcile } from '../src/pipeline/finalization.ts'
 
 const marks = { stage: 'RC', createdBy: MARK.cloneSeed }
 
-export default defineMigration({
+export default defineMigration<DB>({
   id: 'RC',
   title: 'reconcile: facet-orthogonality decisions, facet-aware drift, registry projection',
   tier: 'clone',

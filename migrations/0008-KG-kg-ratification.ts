@@ -10,13 +10,14 @@
  * Down returns kg-domain-x to its held candidate state.
  */
 import { defineMigration } from '../src/migrator/migration.ts'
+import type { DB } from '../src/db/schema/0008-KG.ts'
 import { MARK } from '../src/markers.ts'
 import { removeScanRuns, rerunScanner } from '../src/pipeline/scanner.ts'
 import { ratifyKg, unratifyKg } from '../src/pipeline/finalization.ts'
 
 const marks = { stage: 'KG', createdBy: MARK.cloneSeed }
 
-export default defineMigration({
+export default defineMigration<DB>({
   id: 'KG',
   title: 'KG ratification: kg-domain-x candidate to active, lifecycle rehearsed rollback-only',
   tier: 'clone',

@@ -11,13 +11,14 @@
  * Down removes the guard, assignments, owners and rule.
  */
 import { defineMigration } from '../src/migrator/migration.ts'
+import type { DB } from '../src/db/schema/0009-CN.ts'
 import { MARK } from '../src/markers.ts'
 import { removeScanRuns, rerunScanner } from '../src/pipeline/scanner.ts'
 import { activateContainment, deactivateContainment } from '../src/pipeline/finalization.ts'
 
 const marks = { stage: 'CN', createdBy: MARK.cloneSeed }
 
-export default defineMigration({
+export default defineMigration<DB>({
   id: 'CN',
   title: 'containment activation: coverage rule, owners, fail-closed assignments',
   tier: 'clone',

@@ -11,13 +11,14 @@
  * Down restores the placeholders and drops the detector.
  */
 import { defineMigration } from '../src/migrator/migration.ts'
+import type { DB } from '../src/db/schema/0010-LT.ts'
 import { MARK } from '../src/markers.ts'
 import { removeScanRuns, rerunScanner } from '../src/pipeline/scanner.ts'
 import { timeProjectionLag, untimeProjectionLag, LAGGING_PER_35 } from '../src/pipeline/finalization.ts'
 
 const marks = { stage: 'LT', createdBy: MARK.cloneSeed }
 
-export default defineMigration({
+export default defineMigration<DB>({
   id: 'LT',
   title: 'projection-lag timing: a timestamp-based detector replaces the placeholders',
   tier: 'clone',

@@ -9,11 +9,12 @@
  * Down removes exactly the rows marked PROD_F6_SEED_RATIFIED.
  */
 import { defineMigration } from '../src/migrator/migration.ts'
+import type { DB } from '../src/db/schema/0101-T1.ts'
 import { MARK } from '../src/markers.ts'
 import { removeGroupAnchors, seedGroupAnchors } from '../src/pipeline/ownership.ts'
 import { metricEquals } from '../src/pipeline/gates.ts'
 
-export default defineMigration({
+export default defineMigration<DB>({
   id: 'T1',
   title: 'production ownership seed (as A): gap 210 → 0',
   tier: 'production',

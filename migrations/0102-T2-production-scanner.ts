@@ -9,11 +9,12 @@
  * Down removes the run, its candidates and the ruleset.
  */
 import { defineMigration } from '../src/migrator/migration.ts'
+import type { DB } from '../src/db/schema/0102-T2.ts'
 import { MARK } from '../src/markers.ts'
 import { removeScanRuns, scan } from '../src/pipeline/scanner.ts'
 import { metricEquals } from '../src/pipeline/gates.ts'
 
-export default defineMigration({
+export default defineMigration<DB>({
   id: 'T2',
   title: 'production scanner: ruleset and first scan (as C)',
   tier: 'production',

@@ -10,11 +10,12 @@
  * Down removes the cursor and both triggers.
  */
 import { defineMigration } from '../src/migrator/migration.ts'
+import type { DB } from '../src/db/schema/0103-T3.ts'
 import { MARK } from '../src/markers.ts'
 import { createCursorMonotonic, createEmitBoundary, dropCursorMonotonic, dropEmitBoundary } from '../src/pipeline/boundary.ts'
 import { metricEquals, triggerPresent } from '../src/pipeline/gates.ts'
 
-export default defineMigration({
+export default defineMigration<DB>({
   id: 'T3',
   title: 'production event boundary and worker cursor, inert (as D, E)',
   tier: 'production',

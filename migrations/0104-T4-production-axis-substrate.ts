@@ -11,11 +11,12 @@
  * Down drops the views and the tables.
  */
 import { defineMigration } from '../src/migrator/migration.ts'
+import type { DB } from '../src/db/schema/0104-T4.ts'
 import { MARK } from '../src/markers.ts'
 import { createAxisSubstrate, dropAxisSubstrate, substrateDeltas } from '../src/pipeline/axis-substrate.ts'
 import { metricEquals } from '../src/pipeline/gates.ts'
 
-export default defineMigration({
+export default defineMigration<DB>({
   id: 'T4',
   title: 'production axis/topic substrate (as AX)',
   tier: 'production',

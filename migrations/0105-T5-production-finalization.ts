@@ -13,6 +13,7 @@
  * Down undoes the four steps in reverse.
  */
 import { defineMigration } from '../src/migrator/migration.ts'
+import type { DB } from '../src/db/schema/0105-T5.ts'
 import { MARK } from '../src/markers.ts'
 import {
   activateContainment,
@@ -29,7 +30,7 @@ import { metricEquals } from '../src/pipeline/gates.ts'
 
 const marks = { stage: 'T5', createdBy: MARK.productionSeed }
 
-export default defineMigration({
+export default defineMigration<DB>({
   id: 'T5',
   title: 'production finalization: reconcile, KG ratification, containment, lag detector',
   tier: 'production',

@@ -10,9 +10,10 @@
  * Down makes them inactive again.
  */
 import { defineMigration } from '../src/migrator/migration.ts'
+import type { DB } from '../src/db/schema/0106-T6.ts'
 import { metricEquals, triggerPresent } from '../src/pipeline/gates.ts'
 
-export default defineMigration({
+export default defineMigration<DB>({
   id: 'T6',
   title: 'emit activation: governance event types active (needs --activate-emit)',
   tier: 'production',

@@ -1,66 +1,110 @@
 /**
- * `npm run codegen`: regenerates src/db/schema.ts with kysely-codegen from a clone
- * migrated to the last clone stage. `--check` compares instead of writing, exit 1 when stale.
+ * `npm run codegen`: regenerates the schema types of every stage (src/db/schema/) with
+ * kysely-codegen, from one clone migrated step by step: the baseline first, then after each
+ * clone stage; then the clone goes back to 0 and takes the production tiers one by one.
+ * `--check` generates into a temporary folder and compares, exit 1 when anything is stale.
  */
-import { execFileSync } from 'node:child_process'
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { join, resolve } from 'node:path'
-import { loadConfig } from '../src/config/load-config.ts'
+import { join, relative, resolve } from 'node:path'
+import { Cli } from 'kysely-codegen'
+import { loadConfig, type LoadedConfig } from '../src/config/load-config.ts'
 import { ensureEmbedded } from '../src/server/embedded.ts'
 import { ident, withDatabase } from '../src/db/url.ts'
 import { withClient } from '../src/db/database.ts'
 import { createFixture } from '../src/fixture/fixture.ts'
 import { createClone } from '../src/clone/clone.ts'
-import { up } from '../src/migrator/migrator.ts'
+import { down, migrationsOf, up } from '../src/migrator/migrator.ts'
+import { BASELINE_FILE, schemaDirOf, schemaFileName } from '../src/db/schema-files.ts'
 
-export const SCHEMA_FILE = resolve(import.meta.dirname, '../src/db/schema.ts')
+async function introspect(url: string): Promise<string> {
+  return new Cli().generate({ url, dialect: 'postgres', includePattern: 'public.*', outFile: null, logLevel: 'error' })
+}
 
-/** Generates the types into `outFile` from a fresh stand-in and clone on `server`. */
-export async function generate(server: string, outFile: string): Promise<void> {
-  const config = await loadConfig(resolve(import.meta.dirname, '../kysely.config.ts'))
+/**
+ * Writes `0000-baseline.ts` and one `NNNN-<id>.ts` per migration into `outDir`, from a fresh
+ * stand-in and one clone on `server`; both are dropped afterwards.
+ */
+export async function generate(config: LoadedConfig, server: string, outDir: string): Promise<string[]> {
   const source = `codegen_src_${process.pid}`
   const clone = `directus_gov_test_codegen_${process.pid}`
+  const written: string[] = []
+  const write = async (url: string, file: string) => {
+    writeFileSync(join(outDir, file), await introspect(url))
+    written.push(file)
+  }
+  mkdirSync(outDir, { recursive: true })
   try {
     await createFixture({ url: withDatabase(server, source) })
     const { url } = await createClone({ from: withDatabase(server, source), name: clone, proposal: config.ratificationProposal })
-    await up({ url, config })
-    execFileSync(
-      resolve(import.meta.dirname, '../node_modules/.bin/kysely-codegen'),
-      ['--dialect', 'postgres', '--url', url, '--include-pattern', 'public.*', '--out-file', outFile, '--log-level', 'error'],
-      { stdio: 'inherit' },
-    )
+    // The production tiers need ospa ≥ 1: this throwaway clone gets the approval a test stand-in gets.
+    await withClient(url, (c) => c.query(`insert into os_proposal_approvals (proposal_code, approver, level) values ($1, 'codegen', 'L4')`, [config.ratificationProposal]))
+    await write(url, BASELINE_FILE)
+    const loaded = await migrationsOf(config)
+    for (const track of ['clone', 'production'] as const) {
+      const steps = loaded.filter((m) => m.migration.tier === track)
+      if (track === 'production' && steps.length > 0) await down({ url, config, to: '0' })
+      for (const m of steps) {
+        await up({ url, config, to: m.migration.id, activateEmit: true })
+        await write(url, schemaFileName(m))
+      }
+    }
   } finally {
     await withClient(withDatabase(server, 'postgres'), async (client) => {
       for (const name of [clone, source]) await client.query(`drop database if exists ${ident(name)} with (force)`)
     })
   }
+  return written
 }
 
-async function serverUrl(): Promise<string> {
+async function serverUrl(config: LoadedConfig): Promise<string> {
   const given = process.env.TEST_SERVER_URL || process.env.DATABASE_URL
   if (given) return withDatabase(given, 'postgres')
-  const config = await loadConfig(resolve(import.meta.dirname, '../kysely.config.ts'))
   return ensureEmbedded({ dataDir: resolve(config.root, config.embedded.dataDir), port: config.embedded.port })
 }
 
+/** Files of `fresh` that differ from, or are missing in, `committed`, and committed files nobody generates. */
+function staleFiles(fresh: string, committed: string): string[] {
+  const read = (dir: string, file: string) => {
+    try {
+      return readFileSync(join(dir, file), 'utf8')
+    } catch {
+      return undefined
+    }
+  }
+  const generated = readdirSync(fresh)
+  const present = (() => {
+    try {
+      return readdirSync(committed).filter((f) => f.endsWith('.ts'))
+    } catch {
+      return []
+    }
+  })()
+  return [...generated.filter((f) => read(fresh, f) !== read(committed, f)), ...present.filter((f) => !generated.includes(f))]
+}
+
 if (import.meta.filename === process.argv[1]) {
-  const server = await serverUrl()
+  const config = await loadConfig(resolve(process.argv.find((a) => a.startsWith('--config='))?.slice(9) ?? resolve(import.meta.dirname, '../kysely.config.ts')))
+  const server = await serverUrl(config)
+  const target = schemaDirOf(config)
+  const shown = relative(process.cwd(), target) || target
   if (process.argv.includes('--check')) {
     const dir = mkdtempSync(join(tmpdir(), 'codegen-'))
     try {
-      await generate(server, join(dir, 'schema.ts'))
-      const fresh = readFileSync(join(dir, 'schema.ts'), 'utf8')
-      if (fresh !== readFileSync(SCHEMA_FILE, 'utf8')) {
-        console.error('src/db/schema.ts is stale: run `npm run codegen` and commit the result')
+      await generate(config, server, dir)
+      const stale = staleFiles(dir, target)
+      if (stale.length > 0) {
+        console.error(`${shown}: ${stale.join(', ')} stale: run \`npm run codegen\` and commit the result`)
         process.exit(1)
       }
-      console.log('src/db/schema.ts is up to date')
+      console.log(`${shown} is up to date`)
     } finally {
       rmSync(dir, { recursive: true, force: true })
     }
   } else {
-    await generate(server, SCHEMA_FILE)
-    console.log(`wrote ${SCHEMA_FILE}`)
+    const started = performance.now()
+    for (const file of (() => { try { return readdirSync(target) } catch { return [] } })()) if (/^\d{4}-.*\.ts$/.test(file)) rmSync(join(target, file))
+    const written = await generate(config, server, target)
+    console.log(`wrote ${written.length} schema files to ${shown} in ${((performance.now() - started) / 1000).toFixed(1)} s`)
   }
 }

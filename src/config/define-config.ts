@@ -6,6 +6,8 @@ export const configSchema = z
     url: z.string().url().optional(),
     /** Folder of migration files, relative to the config file. */
     migrationsDir: z.string().min(1).default('migrations'),
+    /** Folder of the generated schema types, one file per migration (`npm run codegen`). */
+    schemaDir: z.string().min(1).default('src/db/schema'),
     /** The proposal whose approvals open the production gate (ospa). */
     ratificationProposal: z.string().min(1).default('APR-BOOT-AUTHMODEL-1'),
     /** How long a run waits for another run's advisory lock before giving up. */

@@ -1,10 +1,13 @@
 import type { Transaction } from 'kysely'
-import type { DB } from '../db/schema.ts'
+import type { DB as Baseline } from '../db/schema.ts'
 import type { Tier } from '../guard/guard.ts'
 import type { Shape } from '../fingerprint/metrics.ts'
 
-/** What a migration's `up` and `down` receive. */
-export interface MigrationContext {
+/**
+ * What a migration's `up` and `down` receive. `DB` is the schema the migration runs on, its own
+ * generated file in src/db/schema/ (everything before it plus what it creates).
+ */
+export interface MigrationContext<DB = Baseline> {
   /** The transaction the migration, its delta check and its log entry share. */
   db: Transaction<DB>
   /** The substrate it runs on (35N collections, 5N groups, 6 scopes). */
@@ -17,9 +20,9 @@ export interface MigrationContext {
  * A stop-gate: a precondition checked in the migration's transaction before any change.
  * `check` returns why the target is not ready, or null when it is.
  */
-export interface StopGate {
+export interface StopGate<DB = Baseline> {
   name: string
-  check: (context: { db: Transaction<DB>; shape: Shape }) => Promise<string | null>
+  check(context: { db: Transaction<DB>; shape: Shape }): Promise<string | null>
 }
 
 /** Expected change of each named number after `up`; `down` must change them by the negation. */
@@ -30,7 +33,9 @@ export type Deltas = Readonly<Record<string, number>>
  *
  * ### Examples
  * ```ts
- * export default defineMigration({
+ * import type { DB } from '../src/db/schema/0001-A.ts'
+ *
+ * export default defineMigration<DB>({
  *   id: 'A',
  *   title: 'ownership seed',
  *   tier: 'clone',
@@ -40,7 +45,7 @@ export type Deltas = Readonly<Record<string, number>>
  * })
  * ```
  */
-export interface GovMigration {
+export interface GovMigration<DB = Baseline> {
   /** Short stable id used by `--to` (A, B, …, T1, …). */
   id: string
   /** What the stage does, in words a reviewer understands. */
@@ -49,15 +54,19 @@ export interface GovMigration {
   /** Production tiers that need an explicit decision besides ospa ≥ 1 (emit activation). */
   requiresDecision?: boolean
   /** Preconditions of `up`, checked before any change (production tiers have several). */
-  gates?: readonly StopGate[]
+  gates?: readonly StopGate<DB>[]
   /** Declared deltas, as a function of the substrate so they scale. */
   expect: (shape: Shape) => Deltas
-  up: (context: MigrationContext) => Promise<void>
-  down: (context: MigrationContext) => Promise<void>
+  up(context: MigrationContext<DB>): Promise<void>
+  down(context: MigrationContext<DB>): Promise<void>
 }
 
-/** Types a migration file's default export; the loader checks it again at run time. */
-export function defineMigration(migration: GovMigration): GovMigration {
+/**
+ * Types a migration file's default export against the schema it runs on (`defineMigration<DB>`,
+ * `DB` from its own file in src/db/schema/): a table a later stage creates is a type error.
+ * The loader checks the export again at run time.
+ */
+export function defineMigration<DB>(migration: GovMigration<DB>): GovMigration<DB> {
   return migration
 }
 

@@ -1,5 +1,6 @@
-import { sql, type Kysely } from 'kysely'
-import type { DB } from '../db/schema.ts'
+import { sql } from 'kysely'
+import { narrow, type On } from '../db/schema.ts'
+import type { DB } from '../db/schema/0006-AX.ts'
 import { axisCoverageViewSql, createDriftView, DRIFT_SUBSTRATE } from './drift-view.ts'
 import type { Shape } from '../fingerprint/metrics.ts'
 import type { Deltas } from '../migrator/migration.ts'
@@ -21,7 +22,8 @@ export const TOPICS = [
  * application tagged, the responsibility ownership mirrored from the anchors, and the
  * coverage and drift views. Every row carries `createdBy`.
  */
-export async function createAxisSubstrate(db: Kysely<DB>, createdBy: string): Promise<void> {
+export async function createAxisSubstrate<S extends DB>(trx: On<S>, createdBy: string): Promise<void> {
+  const db = narrow<DB, S>(trx)
   // 1. Tables.
   await db.schema
     .createTable('axis_registry')
@@ -157,7 +159,8 @@ export async function createAxisSubstrate(db: Kysely<DB>, createdBy: string): Pr
 }
 
 /** Drops everything createAxisSubstrate made. */
-export async function dropAxisSubstrate(db: Kysely<DB>): Promise<void> {
+export async function dropAxisSubstrate<S extends DB>(trx: On<S>): Promise<void> {
+  const db = narrow<DB, S>(trx)
   await sql`drop view v_drift_finding`.execute(db)
   await sql`drop view v_axis_coverage`.execute(db)
   for (const table of ['axis_projection', 'axis_coverage_rule', 'axis_object_ownership', 'axis_assignment', 'axis_value', 'axis_registry']) {

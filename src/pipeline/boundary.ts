@@ -1,11 +1,12 @@
-import { sql, type Kysely } from 'kysely'
-import type { DB } from '../db/schema.ts'
+import { sql } from 'kysely'
+import { narrow, type DB, type On } from '../db/schema.ts'
 
 /**
  * The issue/event boundary, fail-closed in the database itself: an event of an
  * inactive type may be logged, never marked emitted (the trigger raises).
  */
-export async function createEmitBoundary(db: Kysely<DB>): Promise<void> {
+export async function createEmitBoundary<S extends DB>(trx: On<S>): Promise<void> {
+  const db = narrow<DB, S>(trx)
   await sql`
     create function gov_event_emit_guard() returns trigger language plpgsql as $$
     begin
@@ -20,13 +21,15 @@ export async function createEmitBoundary(db: Kysely<DB>): Promise<void> {
     for each row when (new.emitted) execute function gov_event_emit_guard()`.execute(db)
 }
 
-export async function dropEmitBoundary(db: Kysely<DB>): Promise<void> {
+export async function dropEmitBoundary<S extends DB>(trx: On<S>): Promise<void> {
+  const db = narrow<DB, S>(trx)
   await sql`drop trigger gov_event_emit_guard on governance_event_log`.execute(db)
   await sql`drop function gov_event_emit_guard()`.execute(db)
 }
 
 /** The worker cursor only moves forward (the trigger raises on a move backwards). */
-export async function createCursorMonotonic(db: Kysely<DB>): Promise<void> {
+export async function createCursorMonotonic<S extends DB>(trx: On<S>): Promise<void> {
+  const db = narrow<DB, S>(trx)
   await sql`
     create function gov_worker_cursor_monotonic() returns trigger language plpgsql as $$
     begin
@@ -41,7 +44,8 @@ export async function createCursorMonotonic(db: Kysely<DB>): Promise<void> {
     for each row execute function gov_worker_cursor_monotonic()`.execute(db)
 }
 
-export async function dropCursorMonotonic(db: Kysely<DB>): Promise<void> {
+export async function dropCursorMonotonic<S extends DB>(trx: On<S>): Promise<void> {
+  const db = narrow<DB, S>(trx)
   await sql`drop trigger gov_worker_cursor_monotonic on gov_worker_cursor`.execute(db)
   await sql`drop function gov_worker_cursor_monotonic()`.execute(db)
 }

@@ -1,11 +1,13 @@
-import { sql, type Kysely } from 'kysely'
-import type { DB } from '../db/schema.ts'
+import { sql } from 'kysely'
+import { narrow, type On } from '../db/schema.ts'
+import type { DB } from '../db/schema/0009-CN.ts'
 
 /**
  * Fail-closed ownership for ruled structural axes: an assignment on an axis that has a
  * coverage rule is rejected unless the object has an owner on that axis.
  */
-export async function createAssignmentOwnedGuard(db: Kysely<DB>): Promise<void> {
+export async function createAssignmentOwnedGuard<S extends DB>(trx: On<S>): Promise<void> {
+  const db = narrow<DB, S>(trx)
   await sql`
     create function axis_assignment_owned() returns trigger language plpgsql as $$
     begin
@@ -24,7 +26,8 @@ export async function createAssignmentOwnedGuard(db: Kysely<DB>): Promise<void> 
     for each row execute function axis_assignment_owned()`.execute(db)
 }
 
-export async function dropAssignmentOwnedGuard(db: Kysely<DB>): Promise<void> {
+export async function dropAssignmentOwnedGuard<S extends DB>(trx: On<S>): Promise<void> {
+  const db = narrow<DB, S>(trx)
   await sql`drop trigger axis_assignment_owned on axis_assignment`.execute(db)
   await sql`drop function axis_assignment_owned()`.execute(db)
 }

@@ -1,5 +1,4 @@
-import type { Kysely } from 'kysely'
-import type { DB } from '../db/schema.ts'
+import { narrow, type DB, type On } from '../db/schema.ts'
 
 /** The scanner's read half: how the (collection, scope) pairs are covered. */
 export interface Coverage {
@@ -16,7 +15,8 @@ export interface Coverage {
 }
 
 /** Reads coverage; writes nothing. */
-export async function readCoverage(db: Kysely<DB>): Promise<Coverage> {
+export async function readCoverage<S extends DB>(trx: On<S>): Promise<Coverage> {
+  const db = narrow<DB, S>(trx)
   const row = await db
     .selectNoFrom((eb) => [
       eb

@@ -1,5 +1,6 @@
-import { sql, type Kysely } from 'kysely'
-import type { DB } from '../db/schema.ts'
+import { sql } from 'kysely'
+import { narrow, type On } from '../db/schema.ts'
+import type { DB } from '../db/schema/0006-AX.ts'
 
 /**
  * The drift view `v_drift_finding`, one row per open finding, computed from real rows.
@@ -62,7 +63,8 @@ from v_axis_coverage c
 where c.gap > 0`
 }
 
-export async function createDriftView(db: Kysely<DB>, version: DriftVersion): Promise<void> {
+export async function createDriftView<S extends DB>(trx: On<S>, version: DriftVersion): Promise<void> {
+  const db = narrow<DB, S>(trx)
   await sql.raw(driftViewSql(version)).execute(db)
 }
 

@@ -1,5 +1,5 @@
-import { sql, type Kysely } from 'kysely'
-import type { DB } from '../db/schema.ts'
+import { sql } from 'kysely'
+import { narrow, type DB, type On } from '../db/schema.ts'
 import { MARK } from '../markers.ts'
 
 export interface SimulatedEvent {
@@ -8,7 +8,8 @@ export interface SimulatedEvent {
 }
 
 /** Logs governance events (never emitted) marked with the stage that logged them. */
-export async function logEvents(db: Kysely<DB>, stage: string, events: readonly SimulatedEvent[], createdBy: string = MARK.cloneSeed): Promise<void> {
+export async function logEvents<S extends DB>(trx: On<S>, stage: string, events: readonly SimulatedEvent[], createdBy: string = MARK.cloneSeed): Promise<void> {
+  const db = narrow<DB, S>(trx)
   if (events.length === 0) return
   await db
     .insertInto('governance_event_log')
@@ -17,7 +18,8 @@ export async function logEvents(db: Kysely<DB>, stage: string, events: readonly 
 }
 
 /** Removes exactly the events a stage logged. */
-export async function removeEvents(db: Kysely<DB>, stage: string, createdBy: string = MARK.cloneSeed): Promise<void> {
+export async function removeEvents<S extends DB>(trx: On<S>, stage: string, createdBy: string = MARK.cloneSeed): Promise<void> {
+  const db = narrow<DB, S>(trx)
   await db
     .deleteFrom('governance_event_log')
     .where('created_by', '=', createdBy)

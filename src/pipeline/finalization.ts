@@ -1,5 +1,9 @@
-import { sql, type Kysely } from 'kysely'
-import type { DB } from '../db/schema.ts'
+import { sql } from 'kysely'
+import { narrow, type On } from '../db/schema.ts'
+import type { DB as ReconcileDB } from '../db/schema/0007-RC.ts'
+import type { DB as KgDB } from '../db/schema/0008-KG.ts'
+import type { DB as ContainmentDB } from '../db/schema/0009-CN.ts'
+import type { DB as LagDB } from '../db/schema/0010-LT.ts'
 import { GovMigrateError } from '../errors.ts'
 import { createDriftView, DRIFT_FACET_AWARE, DRIFT_SUBSTRATE, DRIFT_TIMED } from './drift-view.ts'
 import { logEvents, removeEvents } from './events.ts'
@@ -17,7 +21,8 @@ export interface StepMarks {
 // 1. Reconcile ------------------------------------------------------------------------
 
 /** Decides every divergent mapping orthogonal, projects every unprojected registry, facet-aware drift. */
-export async function reconcile(db: Kysely<DB>, marks: StepMarks): Promise<string> {
+export async function reconcile<S extends ReconcileDB>(trx: On<S>, marks: StepMarks): Promise<string> {
+  const db = narrow<ReconcileDB, S>(trx)
   await db.schema
     .createTable('axis_facet_decision')
     .addColumn('axis_code', 'text', (c) => c.notNull().references('axis_registry.axis_code'))
@@ -55,7 +60,8 @@ export async function reconcile(db: Kysely<DB>, marks: StepMarks): Promise<strin
   return `${divergent.length} divergent mappings decided orthogonal, ${gaps.length} registry projected`
 }
 
-export async function unreconcile(db: Kysely<DB>, marks: StepMarks): Promise<void> {
+export async function unreconcile<S extends ReconcileDB>(trx: On<S>, marks: StepMarks): Promise<void> {
+  const db = narrow<ReconcileDB, S>(trx)
   await removeEvents(db, marks.stage, marks.createdBy)
   await createDriftView(db, DRIFT_SUBSTRATE)
   await db.deleteFrom('axis_projection').where('created_by', '=', marks.createdBy).execute()
@@ -68,7 +74,8 @@ export async function unreconcile(db: Kysely<DB>, marks: StepMarks): Promise<voi
 export const KG_VALUE = 'kg-domain-x'
 
 /** kg-domain-x from held candidate to active, parented and projected; lifecycle rehearsed and rolled back. */
-export async function ratifyKg(db: Kysely<DB>, marks: StepMarks): Promise<string> {
+export async function ratifyKg<S extends KgDB>(trx: On<S>, marks: StepMarks): Promise<string> {
+  const db = narrow<KgDB, S>(trx)
   const topic = () => db.updateTable('axis_value').where('axis_code', '=', 'topic').where('value_code', '=', KG_VALUE)
   const ratified = await topic()
     .set({ status: 'active', provenance: 'kg_ratified', registry_code: 'registry-kg', parent_value: 'registry-kg', projected_at: new Date() })
@@ -108,7 +115,8 @@ export async function ratifyKg(db: Kysely<DB>, marks: StepMarks): Promise<string
   return `${KG_VALUE} ratified; deprecate/merge/split rehearsed and rolled back`
 }
 
-export async function unratifyKg(db: Kysely<DB>, marks: StepMarks): Promise<void> {
+export async function unratifyKg<S extends KgDB>(trx: On<S>, marks: StepMarks): Promise<void> {
+  const db = narrow<KgDB, S>(trx)
   await removeEvents(db, marks.stage, marks.createdBy)
   await db
     .updateTable('axis_value')
@@ -121,7 +129,8 @@ export async function unratifyKg(db: Kysely<DB>, marks: StepMarks): Promise<void
 // 3. Containment activation -----------------------------------------------------------
 
 /** Coverage rule, one owner per collection, the fail-closed guard, then the assignments. */
-export async function activateContainment(db: Kysely<DB>, marks: StepMarks): Promise<string> {
+export async function activateContainment<S extends ContainmentDB>(trx: On<S>, marks: StepMarks): Promise<string> {
+  const db = narrow<ContainmentDB, S>(trx)
   await db
     .insertInto('axis_coverage_rule')
     .values({ axis_code: 'containment', required_object_kind: 'collection', rule: 'every collection assigned to its group and owned on the axis', created_by: marks.createdBy })
@@ -152,7 +161,8 @@ export async function activateContainment(db: Kysely<DB>, marks: StepMarks): Pro
   return `containment activated for ${groups.length} groups`
 }
 
-export async function deactivateContainment(db: Kysely<DB>, marks: StepMarks): Promise<void> {
+export async function deactivateContainment<S extends ContainmentDB>(trx: On<S>, marks: StepMarks): Promise<void> {
+  const db = narrow<ContainmentDB, S>(trx)
   await removeEvents(db, marks.stage, marks.createdBy)
   await dropAssignmentOwnedGuard(db)
   await db.deleteFrom('axis_assignment').where('axis_code', '=', 'containment').where('created_by', '=', marks.createdBy).execute()
@@ -163,7 +173,8 @@ export async function deactivateContainment(db: Kysely<DB>, marks: StepMarks): P
 // 4. Projection-lag timing ------------------------------------------------------------
 
 /** v_projection_lag_timing from real timestamps replaces the structural placeholders. */
-export async function timeProjectionLag(db: Kysely<DB>, marks: StepMarks): Promise<string> {
+export async function timeProjectionLag<S extends LagDB>(trx: On<S>, marks: StepMarks): Promise<string> {
+  const db = narrow<LagDB, S>(trx)
   const placeholders = await db.selectFrom('v_drift_finding').select('subject').where('category', '=', 'projection_lag').execute()
   await sql`
     create view v_projection_lag_timing as
@@ -181,7 +192,8 @@ export async function timeProjectionLag(db: Kysely<DB>, marks: StepMarks): Promi
   return `${placeholders.length} placeholders replaced; ${Number(lagging.n)} collections lag their projection`
 }
 
-export async function untimeProjectionLag(db: Kysely<DB>, marks: StepMarks): Promise<void> {
+export async function untimeProjectionLag<S extends LagDB>(trx: On<S>, marks: StepMarks): Promise<void> {
+  const db = narrow<LagDB, S>(trx)
   await removeEvents(db, marks.stage, marks.createdBy)
   await createDriftView(db, DRIFT_FACET_AWARE)
   await sql`drop view v_projection_lag_timing`.execute(db)

@@ -1,11 +1,11 @@
-import type { Kysely } from 'kysely'
-import type { DB } from '../db/schema.ts'
+import { narrow, type DB, type On } from '../db/schema.ts'
 
 /**
  * The ownership seed: one anchor per (containment group, scope), marked `createdBy`.
  * Every collection inherits its group's owner, so the gap closes.
  */
-export async function seedGroupAnchors(db: Kysely<DB>, createdBy: string): Promise<void> {
+export async function seedGroupAnchors<S extends DB>(trx: On<S>, createdBy: string): Promise<void> {
+  const db = narrow<DB, S>(trx)
   await db
     .insertInto('governance_object_ownership')
     .columns(['object_kind', 'object_code', 'scope_code', 'owner_ref', 'created_by'])
@@ -25,6 +25,7 @@ export async function seedGroupAnchors(db: Kysely<DB>, createdBy: string): Promi
 }
 
 /** Removes exactly the anchors marked `createdBy`. */
-export async function removeGroupAnchors(db: Kysely<DB>, createdBy: string): Promise<void> {
+export async function removeGroupAnchors<S extends DB>(trx: On<S>, createdBy: string): Promise<void> {
+  const db = narrow<DB, S>(trx)
   await db.deleteFrom('governance_object_ownership').where('created_by', '=', createdBy).execute()
 }

@@ -1,5 +1,4 @@
-import type { Kysely } from 'kysely'
-import type { DB } from '../db/schema.ts'
+import { narrow, type DB, type On } from '../db/schema.ts'
 import { GovMigrateError } from '../errors.ts'
 import { MARK } from '../markers.ts'
 
@@ -26,7 +25,8 @@ export interface ScanResult {
  * object each). Existing candidates are left as they are, so a re-run adds only
  * its run row. The ruleset's `max_candidates` is a hard cap, checked before writing.
  */
-export async function scan(db: Kysely<DB>, options: ScanOptions): Promise<ScanResult> {
+export async function scan<S extends DB>(trx: On<S>, options: ScanOptions): Promise<ScanResult> {
+  const db = narrow<DB, S>(trx)
   const ruleset = await db
     .selectFrom('governance_ruleset')
     .select('max_candidates')
@@ -92,7 +92,8 @@ export async function scan(db: Kysely<DB>, options: ScanOptions): Promise<ScanRe
 }
 
 /** Removes the scan runs a stage triggered (its candidates first, if that run found them). */
-export async function removeScanRuns(db: Kysely<DB>, ruleset: string, triggeredBy: string): Promise<void> {
+export async function removeScanRuns<S extends DB>(trx: On<S>, ruleset: string, triggeredBy: string): Promise<void> {
+  const db = narrow<DB, S>(trx)
   const runs = db.selectFrom('candidate_scan_run').select('run_id').where('ruleset_version', '=', ruleset).where('triggered_by', '=', triggeredBy)
   await db.deleteFrom('governance_candidate_object').where('first_run_id', 'in', runs).execute()
   await db.deleteFrom('governance_candidate_state').where('first_run_id', 'in', runs).execute()
@@ -103,7 +104,8 @@ export async function removeScanRuns(db: Kysely<DB>, ruleset: string, triggeredB
  * The idempotent re-run each later clone stage makes over the clone ruleset; returns a
  * note for the run's output. A re-run that finds new candidates is an error.
  */
-export async function rerunScanner(db: Kysely<DB>, stage: string): Promise<string> {
+export async function rerunScanner<S extends DB>(trx: On<S>, stage: string): Promise<string> {
+  const db = narrow<DB, S>(trx)
   const rerun = await scan(db, { ruleset: MARK.ruleset, runPrefix: MARK.scanRunPrefix, triggeredBy: stage })
   const found = rerun.newStates + rerun.newObjects
   if (found !== 0) {

@@ -1,5 +1,4 @@
-import type { Kysely } from 'kysely'
-import type { DB } from '../db/schema.ts'
+import { narrow, type DB, type On } from '../db/schema.ts'
 
 export interface WorkerPass {
   batches: number
@@ -12,7 +11,8 @@ export interface WorkerPass {
  * events after the cursor, in `batches` batches, the cursor advanced after each
  * (watermark `wm-<batch>`). With no new events it changes nothing.
  */
-export async function workerPass(db: Kysely<DB>, worker: string, batches = 2): Promise<WorkerPass> {
+export async function workerPass<S extends DB>(trx: On<S>, worker: string, batches = 2): Promise<WorkerPass> {
+  const db = narrow<DB, S>(trx)
   const cursor = await db.selectFrom('gov_worker_cursor').selectAll().where('worker_name', '=', worker).executeTakeFirst()
   const events = await db
     .selectFrom('governance_event_log')
