@@ -3,10 +3,10 @@ import { readFileSync, readdirSync } from 'node:fs'
 import { join, relative, resolve } from 'node:path'
 import { describe, it } from 'node:test'
 import ts from 'typescript'
-import { ROOT, repoConfig } from './helpers.ts'
-import { migrationsOf, findById } from '../src/migrator/migrator.ts'
-import { schemaFileName } from '../src/db/schema-files.ts'
-import { typeDiff, typeDiffRange } from '../src/plan/type-diff.ts'
+import { ROOT, repoConfig } from '../helpers.ts'
+import { migrationsOf, findById } from '../../src/migrator/migrator.ts'
+import { schemaFileName } from '../../src/db/schema-files.ts'
+import { typeDiff, typeDiffRange } from '../../src/plan/type-diff.ts'
 
 /** Type-checks `files` with the project's compiler options; the diagnostics per file (relative to ROOT). */
 function typeCheck(files: string[]): Map<string, string[]> {
