@@ -1,5 +1,7 @@
 import { spawn, execFile } from 'node:child_process'
 import { promisify } from 'node:util'
+import pg from 'pg'
+import { databaseOf, withDatabase } from '../db/url.ts'
 import { GovMigrateError } from '../errors.ts'
 
 const run = promisify(execFile)
@@ -49,16 +51,43 @@ export async function assertDumpTools(serverMajor: number): Promise<void> {
   }
 }
 
+/** The bytes a database takes on disk now, read on the server (null when it cannot be read). */
+async function databaseBytes(client: pg.Client, database: string): Promise<number | null> {
+  const { rows } = await client.query<{ n: string | null }>('select pg_database_size(oid)::bigint as n from pg_database where datname = $1', [database])
+  return rows[0]?.n == null ? null : Number(rows[0].n)
+}
+
 /**
- * Streams `pg_dump` (plain SQL) into `psql --single-transaction` on the target: no
- * temporary file of the whole database, bytes counted as they pass. A failure or an
- * abort kills both processes and rejects; the caller drops the half-made database.
+ * Streams `pg_dump` (plain SQL) into `psql --single-transaction` on the target through an
+ * OS pipe: pg_dump writes straight into psql's stdin, and no byte of the dump passes
+ * through this process (nor any temporary file). Progress is read beside the stream:
+ * tables from pg_dump's `--verbose` lines, bytes as the target's growth on disk
+ * (`pg_database_size`, polled). A failure or an abort kills both processes and rejects;
+ * the caller drops the half-made database.
  */
 export async function dumpAndRestore(options: DumpOptions): Promise<DumpProgress> {
   const started = Date.now()
   const progress: DumpProgress = { bytes: 0, estimatedBytes: options.estimatedBytes, tablesDone: 0, tablesTotal: options.tablesTotal, elapsedMs: 0 }
-  const dump = spawn('pg_dump', ['--no-owner', '--no-acl', '--verbose', '--dbname', options.sourceUrl], { stdio: ['ignore', 'pipe', 'pipe'] })
+  const target = databaseOf(options.targetUrl)
+  const poller = new pg.Client({ connectionString: withDatabase(options.targetUrl, 'postgres') })
+  await poller.connect()
+  let initialBytes = 0
+  try {
+    initialBytes = (await databaseBytes(poller, target)) ?? 0
+    const sourceBytes = await databaseBytes(poller, databaseOf(options.sourceUrl))
+    if (sourceBytes !== null) progress.estimatedBytes = Math.max(sourceBytes - initialBytes, options.estimatedBytes)
+  } catch (error) {
+    await poller.end().catch(() => undefined)
+    throw error
+  }
+
+  // psql first: its stdin is the pipe, and pg_dump's stdout is that same pipe's write end.
   const restore = spawn('psql', ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '--single-transaction', '--dbname', options.targetUrl], { stdio: ['pipe', 'ignore', 'pipe'] })
+  const dump = spawn('pg_dump', ['--no-owner', '--no-acl', '--verbose', '--dbname', options.sourceUrl], { stdio: ['ignore', restore.stdin ?? 'ignore', 'pipe'] })
+  // Our copy of the write end is closed (never shut down: pg_dump still writes through it),
+  // so psql reads end-of-file exactly when pg_dump exits.
+  restore.stdin.destroy()
+
   let dumpErrors = ''
   let restoreErrors = ''
   let lastReport = 0
@@ -69,11 +98,18 @@ export async function dumpAndRestore(options: DumpOptions): Promise<DumpProgress
       options.onProgress?.({ ...progress })
     }
   }
-  dump.stdout.on('data', (chunk: Buffer) => {
-    progress.bytes += chunk.length
-    report()
-  })
-  dump.stdout.pipe(restore.stdin)
+  let polling = false
+  const poll = setInterval(() => {
+    if (polling) return
+    polling = true
+    databaseBytes(poller, target)
+      .then((bytes) => {
+        if (bytes !== null) progress.bytes = Math.max(progress.bytes, bytes - initialBytes)
+        report()
+      })
+      .catch(() => undefined)
+      .finally(() => (polling = false))
+  }, 250)
   dump.stderr.on('data', (chunk: Buffer) => {
     const text = chunk.toString()
     const tables = text.match(/dumping contents of table/g)
@@ -84,27 +120,30 @@ export async function dumpAndRestore(options: DumpOptions): Promise<DumpProgress
     dumpErrors += text.split('\n').filter((line) => /error|fatal/i.test(line)).join('\n')
   })
   restore.stderr.on('data', (chunk: Buffer) => (restoreErrors += chunk.toString()))
-  restore.stdin.on('error', () => undefined) // psql gone: its exit code tells why
   const exited = (child: ReturnType<typeof spawn>) =>
-    new Promise<number | null>((done) => child.on('close', (code, signal) => done(signal ? -1 : code)))
+    new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((done) => child.on('close', (code, signal) => done({ code, signal })))
   const kill = () => {
     dump.kill('SIGKILL')
     restore.kill('SIGKILL')
   }
   options.signal?.addEventListener('abort', kill, { once: true })
   try {
-    const [dumpCode, restoreCode] = await Promise.all([exited(dump), exited(restore)])
+    const [dumped, restored] = await Promise.all([exited(dump), exited(restore)])
     if (options.signal?.aborted) throw new GovMigrateError('the clone was interrupted', 'run clone create again; nothing was left behind')
-    if (dumpCode !== 0) {
-      throw new GovMigrateError(`pg_dump failed (${dumpCode === -1 ? 'killed' : `exit ${dumpCode}`})${dumpErrors ? `: ${dumpErrors.trim().split('\n')[0]}` : ''}`, 'check the source URL and that pg_dump can reach it; nothing was left behind')
+    // pg_dump ended by a broken pipe means psql stopped reading: psql's error is the cause.
+    if ((dumped.code !== 0 || dumped.signal) && dumped.signal !== 'SIGPIPE') {
+      throw new GovMigrateError(`pg_dump failed (${dumped.signal ? 'killed' : `exit ${dumped.code}`})${dumpErrors ? `: ${dumpErrors.trim().split('\n')[0]}` : ''}`, 'check the source URL and that pg_dump can reach it; nothing was left behind')
     }
-    if (restoreCode !== 0) {
-      throw new GovMigrateError(`the restore failed (psql exit ${restoreCode})${restoreErrors ? `: ${restoreErrors.trim().split('\n')[0]}` : ''}`, 'read the error; nothing was left behind')
+    if (restored.code !== 0 || restored.signal || dumped.signal) {
+      throw new GovMigrateError(`the restore failed (psql ${restored.signal ? 'killed' : `exit ${restored.code}`})${restoreErrors ? `: ${restoreErrors.trim().split('\n')[0]}` : ''}`, 'read the error; nothing was left behind')
     }
+    progress.bytes = Math.max(progress.bytes, ((await databaseBytes(poller, target).catch(() => null)) ?? initialBytes) - initialBytes)
     report(true)
     return progress
   } finally {
+    clearInterval(poll)
     options.signal?.removeEventListener('abort', kill)
     kill()
+    await poller.end().catch(() => undefined)
   }
 }
