@@ -9,6 +9,8 @@ import { status, type Status } from './migrator/status.ts'
 export interface DemoOptions {
   /** The production stand-in (built when missing). */
   productionUrl: string
+  /** The admin channel that makes and reaches the clone (default: the production URL's credentials). */
+  adminUrl?: string
   cloneName: string
   config: LoadedConfig
   to?: string
@@ -40,10 +42,10 @@ export async function demo(options: DemoOptions): Promise<DemoResult> {
     onProgress?.(`using the existing stand-in ${databaseOf(options.productionUrl)}`)
   }
   const entry = await fingerprintOf(options.productionUrl, proposal)
-  const cloneUrl = withDatabase(options.productionUrl, options.cloneName)
+  const cloneUrl = withDatabase(options.adminUrl ?? options.productionUrl, options.cloneName)
   const created = !(await isClone(cloneUrl))
   if (created) {
-    await createClone({ from: options.productionUrl, name: options.cloneName, proposal, ...(onProgress ? { onProgress } : {}) })
+    await createClone({ from: options.productionUrl, ...(options.adminUrl ? { admin: options.adminUrl } : {}), name: options.cloneName, proposal, ...(onProgress ? { onProgress } : {}) })
   } else {
     onProgress?.(`reusing the marked clone ${options.cloneName}`)
   }

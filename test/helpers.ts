@@ -5,6 +5,7 @@ import { loadConfig, type LoadedConfig } from '../src/config/load-config.ts'
 import { ensureEmbedded } from '../src/server/embedded.ts'
 import { withClient } from '../src/db/database.ts'
 import { ident, withDatabase } from '../src/db/url.ts'
+import { writerRoleName } from '../src/db/clone-role.ts'
 import { createFixture } from '../src/fixture/fixture.ts'
 import { createClone, fingerprintOf } from '../src/clone/clone.ts'
 import type { Fingerprint } from '../src/fingerprint/fingerprint.ts'
@@ -41,10 +42,19 @@ export function dropLater(database: string): void {
   created.push(database)
 }
 
+/**
+ * Drops the databases of this file, then the clone roles they made (roles are cluster-wide:
+ * a server reused by many runs must not collect them). A golden snapshot's role is its clone's.
+ */
 after(async () => {
   if (!server || created.length === 0) return
   await withClient(withDatabase(server, 'postgres'), async (client) => {
     for (const name of created.reverse()) await client.query(`drop database if exists ${ident(name)} with (force)`)
+    for (const name of created) {
+      for (const role of [writerRoleName(name), writerRoleName(name.replace(/_golden$/, ''))]) {
+        await client.query(`drop role if exists ${ident(role)}`).catch(() => undefined)
+      }
+    }
   })
 })
 

@@ -3,7 +3,7 @@ import { loadConfig, type LoadedConfig } from '../config/load-config.ts'
 import { ensureEmbedded } from '../server/embedded.ts'
 import { withDatabase } from '../db/url.ts'
 import { defaultCloneName, type CloneStrategy } from '../clone/clone.ts'
-import { GovMigrateError } from '../errors.ts'
+import { GovMigrateError, RefusedError } from '../errors.ts'
 
 /** Options every command accepts. */
 export interface CommonOptions {
@@ -20,6 +20,13 @@ export interface CliContext {
 }
 
 export async function cliContext(options: CommonOptions): Promise<CliContext> {
+  // node-postgres, pg_dump and psql all read PGOPTIONS: session options from the environment.
+  if (process.env.PGOPTIONS?.trim()) {
+    throw new RefusedError(
+      `refused: PGOPTIONS is set in the environment ("${process.env.PGOPTIONS}"): session options the tool does not set itself`,
+      'unset PGOPTIONS; the tool sets its sessions up after connecting',
+    )
+  }
   const config = await loadConfig(resolve(options.config ?? 'kysely.config.ts'))
   return { config, json: options.json === true, progress: (line) => process.stderr.write(`• ${line}\n`) }
 }
@@ -40,6 +47,19 @@ export async function resolveUrl(ctx: CliContext, explicit: string | undefined, 
 }
 
 export const PRODUCTION_DEFAULT = 'directus'
+
+/** The production channel: `--from`, else `productionUrl` of kysely.config.ts, else the target's directus. */
+export async function resolveProduction(ctx: CliContext, from: string | undefined, url: string | undefined): Promise<string> {
+  return from ?? ctx.config.productionUrl ?? (await resolveUrl(ctx, url, PRODUCTION_DEFAULT))
+}
+
+/**
+ * The admin channel that creates clones and roles: `--url`, else `adminUrl`, else
+ * DATABASE_URL, else `url` of kysely.config.ts, else the production URL's credentials.
+ */
+export function resolveAdmin(ctx: CliContext, url: string | undefined, production: string): string {
+  return url || ctx.config.adminUrl || process.env.DATABASE_URL || ctx.config.url || production
+}
 export const cloneDefault = (): string => defaultCloneName()
 
 /** Writes a result: JSON for programs, lines for people. */

@@ -2,8 +2,10 @@ import type pg from 'pg'
 import { databaseExists, openDatabase, withClient } from '../db/database.ts'
 import { assertDatabaseName, copyDatabaseSql, databaseOf, ident, redact, withDatabase } from '../db/url.ts'
 import { describe, GovMigrateError, RefusedError } from '../errors.ts'
-import { CLONE_FIX, CLONE_PREFIX, cloneRefusal, hasClonePrefix } from '../guard/guard.ts'
+import { CLONE_FIX, CLONE_PREFIX, cloneRefusal, cloneRole, hasClonePrefix } from '../guard/guard.ts'
 import { TOOL_SCHEMA, readConnectionFacts } from '../guard/connection-facts.ts'
+import { dropWriterRoleIfUnused, ensureWriterRole, handOverClone, writerRoleName } from '../db/clone-role.ts'
+import { ensureLogTables } from '../migrator/log-storage.ts'
 import { readFingerprint, type Fingerprint } from '../fingerprint/fingerprint.ts'
 import { assertDumpTools, dumpAndRestore, type DumpProgress } from './dump.ts'
 
@@ -24,8 +26,13 @@ export interface CloneProgress {
 }
 
 export interface CreateCloneOptions {
-  /** Production (or stand-in) URL; only read. */
+  /** Production (or stand-in) URL; only read (fingerprint, sizes, the dump source). A read-only role does. */
   from: string
+  /**
+   * The admin connection that creates the clone and its role, on the same server (any
+   * database there). Default: the `from` URL's credentials.
+   */
+  admin?: string
   name?: string
   proposal: string
   strategy?: CloneStrategy
@@ -38,6 +45,8 @@ export interface CloneInfo {
   name: string
   url: string
   source: string
+  /** The least-privilege role that owns the clone. */
+  role: string
   strategy: 'template' | 'dump'
   /** Why `auto` fell back from the template copy to a dump (absent when it did not). */
   fallback?: string
@@ -82,8 +91,12 @@ function inUse(error: unknown): error is Error {
   return error instanceof Error && (error as { code?: unknown }).code === '55006'
 }
 
-async function dropDatabase(admin: string, name: string): Promise<void> {
-  await withClient(admin, (client) => client.query(`drop database if exists ${ident(name)} with (force)`))
+/** Drops a database this tool made, and its clone role once nothing else holds it. */
+async function dropDatabase(admin: string, name: string, role?: string): Promise<void> {
+  await withClient(admin, async (client) => {
+    await client.query(`drop database if exists ${ident(name)} with (force)`)
+    if (role) await dropWriterRoleIfUnused(client, role)
+  })
 }
 
 /** Drops half-made clones a killed run left (named …__partial, no session on them). */
@@ -101,22 +114,48 @@ export async function sweepPartials(admin: string): Promise<string[]> {
 }
 
 interface SourceFacts {
+  /** The source's name as its server reports it. */
+  database: string
   serverMajor: number
   tableBytes: number
   tables: number
+  /** With the database's oid, what tells two connections apart as the same server or not. */
+  serverStarted: string
+  oid: number
 }
 
+const SERVER_IDENTITY = `pg_catalog.pg_postmaster_start_time()::text as started,
+  (select d.oid::int from pg_catalog.pg_database d where d.datname = pg_catalog.current_database()) as oid`
+
+/** Read on the production channel (a read-only role does). */
 async function sourceFacts(url: string): Promise<SourceFacts> {
   return withClient(url, async (client) => {
-    const { rows } = await client.query<{ major: number; bytes: string; tables: number }>(
-      `select current_setting('server_version_num')::int / 10000 as major,
-              coalesce(sum(pg_table_size(c.oid)), 0)::bigint as bytes, count(*)::int as tables
-       from pg_class c join pg_namespace n on n.oid = c.relnamespace
+    const { rows } = await client.query<{ database: string; major: number; bytes: string; tables: number; started: string; oid: number }>(
+      `select pg_catalog.current_database() as database, pg_catalog.current_setting('server_version_num')::int / 10000 as major,
+              coalesce(sum(pg_catalog.pg_table_size(c.oid)), 0)::bigint as bytes, count(*)::int as tables, ${SERVER_IDENTITY}
+       from pg_catalog.pg_class c join pg_catalog.pg_namespace n on n.oid = c.relnamespace
        where c.relkind in ('r', 'p') and n.nspname not in ('pg_catalog', 'information_schema') and n.nspname not like 'pg_toast%'`,
     )
     const row = rows[0]
-    return { serverMajor: row?.major ?? 0, tableBytes: Number(row?.bytes ?? 0), tables: row?.tables ?? 0 }
+    if (!row) throw new Error('the source facts query returned no row')
+    return { database: row.database, serverMajor: row.major, tableBytes: Number(row.bytes), tables: row.tables, serverStarted: row.started, oid: row.oid }
   })
+}
+
+/** Refuses an admin connection on another server than the source (clones are made beside it). */
+async function assertSameServer(admin: pg.Client, source: SourceFacts): Promise<void> {
+  const { rows } = await admin.query<{ started: string; oid: number | null }>(
+    `select pg_catalog.pg_postmaster_start_time()::text as started,
+            (select d.oid::int from pg_catalog.pg_database d where d.datname = $1) as oid`,
+    [source.database],
+  )
+  const row = rows[0]
+  if (!row || row.started !== source.serverStarted || row.oid !== source.oid) {
+    throw new RefusedError(
+      `refused: the admin connection and the production connection reach different servers (a clone is made on the server of its source)`,
+      'point adminUrl (or --url) at the server of --from',
+    )
+  }
 }
 
 /**
@@ -128,21 +167,25 @@ async function sourceFacts(url: string): Promise<SourceFacts> {
  */
 export async function createClone(options: CreateCloneOptions): Promise<CloneInfo> {
   const started = Date.now()
-  const source = assertDatabaseName(databaseOf(options.from))
+  assertDatabaseName(databaseOf(options.from))
   const name = assertDatabaseName(options.name ?? defaultCloneName())
-  if (hasClonePrefix(source)) throw new RefusedError(`refused: the source "${source}" is itself a clone`, 'clone from the production database')
   if (!hasClonePrefix(name)) {
     throw new RefusedError(`refused: a clone's name must start with "${CLONE_PREFIX}", not "${name}"`, `use --name ${CLONE_PREFIX}<suffix>`)
   }
   const partial = assertDatabaseName(`${name}${PARTIAL}`)
-  const admin = withDatabase(options.from, 'postgres')
-  const url = withDatabase(options.from, name)
-  const partialUrl = withDatabase(options.from, partial)
+  const role = writerRoleName(name)
+  const admin = withDatabase(options.admin ?? options.from, 'postgres')
+  const url = withDatabase(options.admin ?? options.from, name)
+  const partialUrl = withDatabase(options.admin ?? options.from, partial)
+  // Acts on the name the production server reports, never on one parsed from the URL.
+  const facts = await sourceFacts(options.from)
+  const source = assertDatabaseName(facts.database)
+  if (hasClonePrefix(source)) throw new RefusedError(`refused: the source "${source}" is itself a clone`, 'clone from the production database')
+  await withClient(admin, (client) => assertSameServer(client, facts))
   await sweepPartials(admin)
 
   options.onProgress?.(`reading the fingerprint of ${source} (read-only)`)
   const sourceFingerprint = await fingerprintOf(options.from, options.proposal)
-  const facts = await sourceFacts(options.from)
 
   const { strategy, fallback } = await withClient(admin, async (client) => {
     if (await databaseExists(client, name)) {
@@ -178,6 +221,7 @@ export async function createClone(options: CreateCloneOptions): Promise<CloneInf
   })
 
   try {
+    await withClient(admin, (client) => ensureWriterRole(client, role))
     if (strategy === 'dump') {
       await dumpAndRestore({
         sourceUrl: options.from,
@@ -190,59 +234,82 @@ export async function createClone(options: CreateCloneOptions): Promise<CloneInf
       })
     }
     if (options.signal?.aborted) throw new GovMigrateError('the clone was interrupted', 'run clone create again; nothing was left behind')
-    await markClone(partialUrl, name, source, sourceFingerprint)
+    await markClone(partialUrl, name, source, sourceFingerprint, role)
+    await withClient(partialUrl, (client) => handOverClone(client, partial, role))
     await withClient(admin, async (client) => {
       await clientSessions(client, partial, true)
       await client.query(`alter database ${ident(partial)} rename to ${ident(name)}`)
     })
   } catch (error) {
-    await dropDatabase(admin, partial)
+    await dropDatabase(admin, partial, role)
     throw error
   }
   try {
+    // Read as the clone's own role: the first login proves the server lets it in.
     const fingerprint = await fingerprintOf(url, options.proposal)
     await withClient(url, (client) => client.query(`update ${TOOL_SCHEMA}.clone_marker set created_fingerprint = $1`, [JSON.stringify(fingerprint)]))
-    return { name, url, source, strategy, ...(fallback ? { fallback } : {}), sourceFingerprint, fingerprint, ms: Date.now() - started }
+    return { name, url, source, role, strategy, ...(fallback ? { fallback } : {}), sourceFingerprint, fingerprint, ms: Date.now() - started }
   } catch (error) {
-    await dropDatabase(admin, name)
+    await dropDatabase(admin, name, role)
     throw error
   }
 }
 
-/** Writes the clone marker: the guard's proof that this database is a clone made here. */
-async function markClone(url: string, name: string, source: string, sourceFingerprint: Fingerprint): Promise<void> {
+/**
+ * Writes the clone marker (the guard's proof that this database is a clone made here, and
+ * the name of the role it belongs to) and the tool's log tables, all owned by the admin role:
+ * the clone's role may read the marker and write the logs' rows, never replace the tables.
+ */
+async function markClone(url: string, name: string, source: string, sourceFingerprint: Fingerprint, role: string): Promise<void> {
   await withClient(url, async (client) => {
     await client.query('begin')
-    await client.query(`create schema ${TOOL_SCHEMA}`)
+    await client.query(`create schema if not exists ${TOOL_SCHEMA}`)
+    await client.query(`alter schema ${TOOL_SCHEMA} owner to current_user`)
+    await client.query(`drop table if exists ${TOOL_SCHEMA}.clone_marker`)
     await client.query(`
       create table ${TOOL_SCHEMA}.clone_marker (
         clone_name text primary key,
         source_db  text not null,
-        created_at timestamptz not null default now(),
+        created_at timestamptz not null default pg_catalog.now(),
         golden     boolean not null default false,
+        -- the least-privilege role that owns the clone
+        writer_role text not null,
         -- production's fingerprint when the clone was made, and the clone's own right after
         source_fingerprint  jsonb not null,
         created_fingerprint jsonb
       )`)
-    await client.query(`insert into ${TOOL_SCHEMA}.clone_marker (clone_name, source_db, source_fingerprint) values ($1, $2, $3)`, [
+    await client.query(`insert into ${TOOL_SCHEMA}.clone_marker (clone_name, source_db, writer_role, source_fingerprint) values ($1, $2, $3, $4)`, [
       name,
       source,
+      role,
       JSON.stringify(sourceFingerprint),
     ])
+    await ensureLogTables(client)
+    // Tables a copied production log brought along are the admin role's too.
+    const { rows } = await client.query<{ name: string }>(
+      `select pg_catalog.quote_ident(c.relname) as name from pg_catalog.pg_class c
+       where c.relnamespace = pg_catalog.to_regnamespace($1) and c.relkind in ('r', 'S')`,
+      [TOOL_SCHEMA],
+    )
+    for (const row of rows) await client.query(`alter table ${TOOL_SCHEMA}.${row.name} owner to current_user`)
     await client.query('commit')
   })
 }
 
-/** Drops a marked clone (or golden snapshot); anything else is refused. */
+/**
+ * Drops a marked clone (or golden snapshot), and its role once nothing else holds it;
+ * anything else is refused. Drops the name the server reported and the guard checked.
+ */
 export async function dropClone(url: string): Promise<string> {
-  const name = assertDatabaseName(databaseOf(url))
   const facts = await withClient(url, (client) => readConnectionFacts(client)).catch((error: unknown) => {
-    throw new GovMigrateError(`cannot connect to "${name}": ${error instanceof Error ? error.message : String(error)}`, 'check the URL; nothing was dropped', { cause: error })
+    if (error instanceof GovMigrateError) throw error
+    throw new GovMigrateError(`cannot connect to "${databaseOf(url)}": ${error instanceof Error ? error.message : String(error)}`, 'check the URL; nothing was dropped', { cause: error })
   })
   // A golden snapshot is dropped like any marked clone (the guard only keeps it from being migrated).
   const refusal = cloneRefusal({ ...facts, marker: facts.marker && { ...facts.marker, golden: false } })
   if (refusal) throw new RefusedError(`refused: ${refusal}; only marked clones are dropped`, CLONE_FIX)
-  await dropDatabase(withDatabase(url, 'postgres'), name)
+  const name = assertDatabaseName(facts.database)
+  await dropDatabase(withDatabase(url, 'postgres'), name, cloneRole(facts) ?? undefined)
   return name
 }
 
@@ -258,7 +325,7 @@ export interface MarkerRecord {
 /** The clone's marker row with the fingerprints kept at creation. */
 export async function readMarker(url: string): Promise<MarkerRecord | null> {
   return withClient(url, async (client) => {
-    const present = await client.query<{ ok: boolean }>(`select to_regclass('${TOOL_SCHEMA}.clone_marker') is not null as ok`)
+    const present = await client.query<{ ok: boolean }>(`select pg_catalog.to_regclass('${TOOL_SCHEMA}.clone_marker') is not null as ok`)
     if (!present.rows[0]?.ok) return null
     const { rows } = await client.query<{ clone_name: string; source_db: string; created_at: string; golden: boolean; source_fingerprint: Fingerprint; created_fingerprint: Fingerprint | null }>(
       `select clone_name, source_db, to_char(created_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') as created_at, golden,

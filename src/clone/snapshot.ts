@@ -1,7 +1,7 @@
 import { databaseExists, openDatabase, withClient } from '../db/database.ts'
 import { assertDatabaseName, copyDatabaseSql, databaseOf, ident, withDatabase } from '../db/url.ts'
 import { GovMigrateError, RefusedError } from '../errors.ts'
-import { CLONE_FIX, cloneRefusal } from '../guard/guard.ts'
+import { CLONE_FIX, cloneRefusal, cloneRole } from '../guard/guard.ts'
 import { TOOL_SCHEMA, readConnectionFacts } from '../guard/connection-facts.ts'
 import { readLog } from '../migrator/log-storage.ts'
 
@@ -37,10 +37,11 @@ async function setMarker(url: string, name: string, golden: boolean): Promise<vo
  * is never migrated, only copied by `resetClone`. Replaces an older snapshot.
  */
 export async function snapshotClone(url: string): Promise<string> {
-  const name = assertDatabaseName(databaseOf(url))
   const facts = await withClient(url, readConnectionFacts)
   const refusal = cloneRefusal(facts)
   if (refusal) throw new RefusedError(`refused: ${refusal}`, CLONE_FIX)
+  // The name the server reported and the guard checked, never one parsed again from the URL.
+  const name = assertDatabaseName(facts.database)
   const { db, close } = openDatabase(url, { policy: 'clone', readOnly: true, max: 1 })
   let applied: number
   try {
@@ -62,17 +63,27 @@ export async function snapshotClone(url: string): Promise<string> {
 /** Recreates the clone from its golden snapshot: drop, copy, re-mark. */
 export async function resetClone(url: string): Promise<{ name: string; ms: number }> {
   const started = Date.now()
-  const name = assertDatabaseName(databaseOf(url))
-  const golden = goldenName(name)
   const admin = withDatabase(url, 'postgres')
-  if (!(await withClient(admin, (client) => databaseExists(client, golden)))) throw new GovMigrateError(`${name} has no golden snapshot (${golden})`, `take one of a fresh clone with \`migrate clone snapshot --url …/${name}\``)
-  const facts = await withClient(url, readConnectionFacts).catch(() => null)
+  // A clone that exists is checked and named by its server; one that is gone, by its golden snapshot's marker.
+  const facts = await withClient(url, readConnectionFacts).catch((error: unknown) => {
+    if ((error as { cause?: { code?: string } }).cause?.code === '3D000') return null
+    throw error
+  })
   if (facts) {
     const refusal = cloneRefusal(facts)
     if (refusal) throw new RefusedError(`refused: ${refusal}`, CLONE_FIX)
   }
+  const name = assertDatabaseName(facts?.database ?? databaseOf(url))
+  const golden = goldenName(name)
+  if (!(await withClient(admin, (client) => databaseExists(client, golden)))) throw new GovMigrateError(`${name} has no golden snapshot (${golden})`, `take one of a fresh clone with \`migrate clone snapshot --url …/${name}\``)
+  const goldenFacts = await withClient(withDatabase(url, golden), readConnectionFacts)
+  const role = goldenFacts.marker?.golden ? cloneRole(goldenFacts) : null
+  if (goldenFacts.database !== golden || role === null) {
+    throw new RefusedError(`refused: ${golden} is not a golden snapshot made by \`migrate clone snapshot\``, `drop ${name} and clone again`)
+  }
   await withClient(admin, (client) => client.query(`drop database if exists ${ident(name)} with (force)`))
   await copyDatabase(admin, golden, name)
-  await setMarker(url, name, false)
+  await withClient(admin, (client) => client.query(`alter database ${ident(name)} owner to ${ident(role)}`))
+  await setMarker(withDatabase(url, name), name, false)
   return { name, ms: Date.now() - started }
 }

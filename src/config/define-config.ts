@@ -4,6 +4,17 @@ export const configSchema = z
   .object({
     /** Target database when neither `--url` nor `DATABASE_URL` is given. */
     url: z.string().url().optional(),
+    /**
+     * The production channel: only ever read (fingerprints, the dump source, gate readings).
+     * A read-only role does; `--from` overrides it.
+     */
+    productionUrl: z.string().url().optional(),
+    /**
+     * The admin channel, on the same server: creates clones and their least-privilege roles
+     * (its role needs CREATEDB and CREATEROLE). `--url` overrides it; without either, the
+     * production URL's credentials are used.
+     */
+    adminUrl: z.string().url().optional(),
     /** Folder of migration files, relative to the config file. */
     migrationsDir: z.string().min(1).default('migrations'),
     /** Folder of the generated schema types, one file per migration (`npm run codegen`). */

@@ -4,6 +4,8 @@ import type { DB } from './schema.ts'
 import { GuardedPool, type GuardPolicy } from './guarded-pool.ts'
 import { ForbiddenWritesPlugin } from '../guard/forbidden-writes.ts'
 import { connectionError } from './connection-error.ts'
+import { READ_ONLY_LIMITS, setUpSession, STARTUP_OPTIONS } from './session.ts'
+import { assertSafeUrl } from './url.ts'
 
 export type { DB } from './schema.ts'
 
@@ -22,24 +24,20 @@ export interface Database {
   close(): Promise<void>
 }
 
-/** Session settings of the read-only channel, set at connection start-up. */
-const READ_ONLY_OPTIONS = '-c default_transaction_read_only=on -c statement_timeout=5000 -c idle_in_transaction_session_timeout=10000'
-
 /**
  * Opens a typed, guarded Kysely on `url`. Every connection passes the guard of
  * `policy` before any statement runs.
  */
 export function openDatabase(url: string, options: OpenOptions): Database {
-  const raw = new pg.Pool({
-    connectionString: url,
+  const readOnly = options.readOnly === true
+  const pool = new GuardedPool({
+    url,
+    policy: options.policy,
+    readOnly,
     max: options.max ?? 2,
-    connectionTimeoutMillis: 10_000,
-    application_name: options.readOnly ? 'gov-migrate:read-only' : 'gov-migrate',
-    ...(options.readOnly ? { options: READ_ONLY_OPTIONS } : {}),
+    applicationName: readOnly ? 'gov-migrate:read-only' : 'gov-migrate',
+    ...(readOnly ? { rowCap: READ_ONLY_LIMITS.rowCap } : {}),
   })
-  // An idle client that dies (server restart) must not crash the process.
-  raw.on('error', () => undefined)
-  const pool = new GuardedPool(raw, { policy: options.policy, ...(options.readOnly ? { rowCap: 500 } : {}) })
   const db = new Kysely<DB>({
     dialect: new PostgresDialect({ pool }),
     plugins: [new ForbiddenWritesPlugin()],
@@ -48,14 +46,23 @@ export function openDatabase(url: string, options: OpenOptions): Database {
   return { db, pool, close: () => db.destroy() }
 }
 
-/** Runs `fn` on a plain client (server administration: create and drop databases). */
+/**
+ * Runs `fn` on a plain client logged in as the URL's role (the admin channel: create and drop
+ * databases and roles, read markers). The URL is checked and the session set up first.
+ */
 export async function withClient<T>(url: string, fn: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 10_000, application_name: 'gov-migrate:admin' })
+  const client = new pg.Client({
+    connectionString: assertSafeUrl(url),
+    connectionTimeoutMillis: 10_000,
+    application_name: 'gov-migrate:admin',
+    options: STARTUP_OPTIONS,
+  })
   client.on('error', () => undefined)
   await client.connect().catch((error: unknown) => {
     throw connectionError(error)
   })
   try {
+    await setUpSession(client, false)
     return await fn(client)
   } finally {
     await client.end().catch(() => undefined)
@@ -64,6 +71,6 @@ export async function withClient<T>(url: string, fn: (client: pg.Client) => Prom
 
 /** True when a database of that name exists on the server `admin` is connected to. */
 export async function databaseExists(admin: pg.Client, name: string): Promise<boolean> {
-  const { rowCount } = await admin.query('select 1 from pg_database where datname = $1', [name])
+  const { rowCount } = await admin.query('select 1 from pg_catalog.pg_database where datname = $1', [name])
   return (rowCount ?? 0) > 0
 }

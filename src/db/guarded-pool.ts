@@ -1,10 +1,14 @@
-import type pg from 'pg'
+import pg from 'pg'
 import type { PostgresCursor, PostgresPool, PostgresPoolClient, PostgresQueryResult } from 'kysely'
-import { CLONE_FIX, cloneRefusal, type ConnectionFacts } from '../guard/guard.ts'
+import { CLONE_FIX, cloneRefusal, cloneRole, type ConnectionFacts } from '../guard/guard.ts'
 import { readConnectionFacts } from '../guard/connection-facts.ts'
 import { assertNoForbiddenWrite } from '../guard/forbidden-writes.ts'
 import { GovMigrateError, RefusedError } from '../errors.ts'
 import { connectionError } from './connection-error.ts'
+import { setUpSession, STARTUP_OPTIONS } from './session.ts'
+import { assertSafeUrl, databaseOf, withCredentials } from './url.ts'
+import { assertWriterPassword, isLoginError, loginRefusal } from './clone-role.ts'
+import { withClient } from './database.ts'
 
 /**
  * What every connection of a pool must satisfy before it is handed out:
@@ -14,27 +18,40 @@ import { connectionError } from './connection-error.ts'
 export type GuardPolicy = 'clone' | 'any'
 
 export interface GuardedPoolOptions {
+  url: string
   policy: GuardPolicy
+  /** The read-only channel: READ ONLY and timeouts set after connecting. */
+  readOnly: boolean
+  max: number
+  applicationName: string
   /** Fail a statement that returns more rows than this (the read-only channel uses 500). */
   rowCap?: number
 }
+
+/** How many times a run re-asserts its password when a concurrent run changed it meanwhile. */
+const PASSWORD_RETRIES = 3
 
 /**
  * A Kysely `PostgresPool` that checks the guard when a connection is made, so that
  * no query path (builders, `sql` templates, `executeQuery(CompiledQuery)`) gets around it.
  *
+ * Who logs in: before the first connection, the URL's own role (the admin channel) reads the
+ * target's facts. A marked clone is then only ever reached logged in as the clone's own
+ * least-privilege role, with a password this process set; the admin session is closed and
+ * never used for the work. A server that refuses that login is a refusal, never a fall-back.
+ *
  * Why not Kysely's `onCreateConnection`: a throwing hook leaks the pooled client.
  * Here a refused client is destroyed (`release(true)`) before the error propagates.
  */
 export class GuardedPool implements PostgresPool {
-  readonly #pool: pg.Pool
   readonly #options: GuardedPoolOptions
   readonly #clients = new WeakMap<pg.PoolClient, GuardedClient>()
+  #pool: Promise<pg.Pool> | undefined
+  #writer: string | null = null
   #facts: ConnectionFacts | undefined
 
-  constructor(pool: pg.Pool, options: GuardedPoolOptions) {
-    this.#pool = pool
-    this.#options = options
+  constructor(options: GuardedPoolOptions) {
+    this.#options = { ...options, url: assertSafeUrl(options.url) }
   }
 
   /** Facts of the last connection made (all connections of a pool go to one database). */
@@ -42,17 +59,72 @@ export class GuardedPool implements PostgresPool {
     return this.#facts
   }
 
-  async connect(): Promise<PostgresPoolClient> {
-    const client = await this.#pool.connect().catch((error: unknown) => {
-      throw connectionError(error)
+  /** The clone role the pool logs in as, or null when it uses the URL's own role. */
+  get writerRole(): string | null {
+    return this.#writer
+  }
+
+  /** Reads the facts on the URL's login, refuses early, and decides which role the pool logs in as. */
+  async #open(): Promise<pg.Pool> {
+    const { url, policy } = this.#options
+    const login = await withClient(url, async (admin) => {
+      const facts = await readConnectionFacts(admin)
+      if (policy === 'clone') {
+        const refusal = cloneRefusal(facts)
+        if (refusal) throw new RefusedError(`refused: ${refusal}`, CLONE_FIX)
+      }
+      const role = cloneRole(facts)
+      if (role === null || facts.user === role) return { url, role }
+      return { url: withCredentials(url, role, await assertWriterPassword(admin, role)), role }
     })
+    this.#writer = login.role
+    const pool = new pg.Pool({
+      connectionString: login.url,
+      max: this.#options.max,
+      connectionTimeoutMillis: 10_000,
+      application_name: this.#options.applicationName,
+      options: STARTUP_OPTIONS,
+    })
+    // An idle client that dies (server restart) must not crash the process.
+    pool.on('error', () => undefined)
+    return pool
+  }
+
+  async #checkout(pool: pg.Pool): Promise<pg.PoolClient> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await pool.connect()
+      } catch (error) {
+        const role = this.#writer
+        if (role === null || !isLoginError(error)) throw connectionError(error)
+        // A concurrent run set its own password meanwhile: set ours again and retry.
+        if ((error as { code?: string }).code === '28P01' && attempt < PASSWORD_RETRIES) {
+          await withClient(this.#options.url, (admin) => assertWriterPassword(admin, role))
+          continue
+        }
+        throw loginRefusal(role, databaseOf(this.#options.url), error)
+      }
+    }
+  }
+
+  async connect(): Promise<PostgresPoolClient> {
+    if (!this.#pool) {
+      this.#pool = this.#open()
+      this.#pool.catch(() => undefined)
+    }
+    const client = await this.#checkout(await this.#pool)
     const known = this.#clients.get(client)
     if (known) return known
     try {
+      await setUpSession(client, this.#options.readOnly)
       const facts = await readConnectionFacts(client)
       if (this.#options.policy === 'clone') {
         const refusal = cloneRefusal(facts)
         if (refusal) throw new RefusedError(`refused: ${refusal}`, CLONE_FIX)
+      }
+      const role = cloneRole(facts)
+      if (role !== this.#writer || (role !== null && (facts.user !== role || facts.superuser))) {
+        throw new RefusedError(`refused: the session on "${facts.database}" is logged in as "${facts.user}", not as the clone's role "${role ?? this.#writer ?? ''}"`, 'clone again with `migrate clone create`')
       }
       this.#facts = facts
     } catch (error) {
@@ -70,7 +142,9 @@ export class GuardedPool implements PostgresPool {
   }
 
   async end(): Promise<void> {
-    await this.#pool.end()
+    if (!this.#pool) return
+    const pool = await this.#pool.catch(() => undefined)
+    await pool?.end()
   }
 }
 
@@ -111,4 +185,3 @@ class GuardedClient implements PostgresPoolClient {
     this.#client.release(destroy)
   }
 }
-

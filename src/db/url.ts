@@ -1,4 +1,41 @@
-import { GovMigrateError } from '../errors.ts'
+import { GovMigrateError, RefusedError } from '../errors.ts'
+
+/**
+ * Query parameters a URL may carry: TLS and a connect timeout. Anything else reaches the
+ * server's start-up packet through node-postgres (`options=-c …`, `statement_timeout=0`,
+ * `replication=…`) or replaces a part of the URL (`database=`, `user=`, `host=`), so a URL that
+ * looks like one database and one set of settings could open another.
+ */
+const SAFE_PARAMETERS = new Set(['sslmode', 'sslcert', 'sslkey', 'sslrootcert', 'connect_timeout'])
+
+/**
+ * Refuses a URL that carries session options or a second database name in its query string.
+ * Every connection the tool opens passes through here first.
+ */
+export function assertSafeUrl(url: string): string {
+  const parsed = parse(url)
+  const unsafe = [...parsed.searchParams.keys()].filter((key) => !SAFE_PARAMETERS.has(key))
+  if (unsafe.length > 0) {
+    throw new RefusedError(
+      `refused: the URL ${redact(url)} carries ${unsafe.map((key) => `"${key}="`).join(', ')} in its query string (session options or a second database name)`,
+      `remove the query string; only ${[...SAFE_PARAMETERS].join(', ')} are accepted, and the tool sets its session itself`,
+    )
+  }
+  return url
+}
+
+/** The same server and database, logged in as `user` with `password`. */
+export function withCredentials(url: string, user: string, password: string): string {
+  const parsed = parse(url)
+  parsed.username = encodeURIComponent(user)
+  parsed.password = encodeURIComponent(password)
+  return parsed.toString()
+}
+
+/** The user a URL logs in as (empty: the driver's default). */
+export function userOf(url: string): string {
+  return decodeURIComponent(parse(url).username)
+}
 
 /** The database a connection URL names. */
 export function databaseOf(url: string): string {

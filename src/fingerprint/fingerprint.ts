@@ -72,10 +72,10 @@ export function fingerprintQuery(proposal: string) {
       where n.nspname = 'public' and p.prokind = 'f' and p.proname ~ ${GOVERNANCE_NAMES}
     )
     select
-      current_database() as db,
+      pg_catalog.current_database() as db,
       (select count(*)::int from governance_object_ownership) as own,
       (select count(*)::int from v_object_owner_gap) as gap,
-      (select count(*)::int from os_proposal_approvals where proposal_code = ${proposal}) as ospa,
+      (select count(*)::int from public.os_proposal_approvals where proposal_code = ${proposal}) as ospa,
       (select count(*)::int from governance_event_log l join event_type_registry t using (event_type)
         where t.is_governance and l.emitted) as gov_emit,
       (select count(*)::int from event_type_registry where is_governance and active) as gov_active,
@@ -86,7 +86,7 @@ export function fingerprintQuery(proposal: string) {
       (select count(*)::int from governance_candidate_object) as cand_object,
       (select count(*)::int from gov_worker_cursor) as cursor,
       (select count(*)::int from pg_stat_activity
-        where datname = current_database() and state like 'idle in transaction%') as idle_in_txn,
+        where datname = pg_catalog.current_database() and state like 'idle in transaction%') as idle_in_txn,
       (select md5(string_agg(def, E'\n' order by def)) from defs) as schema_md5,
       (select count(*)::int from approval_requests) as approval_requests,
       (select count(*)::int from apr_approvals) as apr_approvals,

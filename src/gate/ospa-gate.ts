@@ -1,6 +1,7 @@
 import { sql, type Kysely } from 'kysely'
 import type { DB } from '../db/schema.ts'
 import { RefusedError } from '../errors.ts'
+import { APPROVALS_SCHEMA, APPROVALS_TABLE } from '../guard/connection-facts.ts'
 
 export interface GateReading {
   proposal: string
@@ -8,13 +9,16 @@ export interface GateReading {
 }
 
 /**
- * Reads ospa inside the transaction that makes the change. `for share` locks each
- * approval row until commit: an approval deleted meanwhile either waits for us, or,
- * if its delete committed first, is no longer counted. Nothing here writes the table.
+ * Reads ospa inside the transaction that makes the change, from the approvals table named
+ * with its schema (a table of that name earlier on a search path cannot stand in for it).
+ * `for share` locks each approval row until commit: an approval deleted meanwhile either
+ * waits for us, or, if its delete committed first, is no longer counted. Nothing here writes
+ * the table. On a clone the session is the clone's role, which may only read the table
+ * (`for share` needs UPDATE) and which nothing else writes there: `lock` is false.
  */
-export async function readOspa(db: Kysely<DB>, proposal: string): Promise<GateReading> {
+export async function readOspa(db: Kysely<DB>, proposal: string, lock = true): Promise<GateReading> {
   const { rows } = await sql<{ id: string }>`
-    select id from os_proposal_approvals where proposal_code = ${proposal} for share`.execute(db)
+    select a.id from ${sql.id(APPROVALS_SCHEMA, APPROVALS_TABLE)} a where a.proposal_code operator(pg_catalog.=) ${proposal}${sql.raw(lock ? ' for share' : '')}`.execute(db)
   return { proposal, ospa: rows.length }
 }
 

@@ -131,6 +131,8 @@ class Capture {
 
 interface ApplyContext {
   config: LoadedConfig
+  /** False on a clone, where the session is the clone's read-only-on-approvals role. */
+  lockGate: () => boolean
   activateEmit: boolean
   rehearse: boolean
   capture?: Capture
@@ -149,7 +151,7 @@ async function applyOne(exec: Kysely<DB>, m: LoadedMigration, direction: Directi
   const run = async (trx: Transaction<DB>): Promise<StepEvent> => {
     let gate: string | undefined
     if (m.migration.tier === 'production') {
-      const reading = await readOspa(trx, ctx.config.ratificationProposal)
+      const reading = await readOspa(trx, ctx.config.ratificationProposal, ctx.lockGate())
       const needsDecision = m.migration.requiresDecision === true && direction === 'up'
       const refusal = gateRefusal(reading, { needsDecision, decided: ctx.activateEmit })
       if (refusal && !ctx.rehearse) refuseGate(id, refusal, needsDecision)
@@ -283,12 +285,13 @@ async function runLocked(
   const capture = options.capture ? new Capture() : undefined
   // Rehearsals run on marked clones only, whatever the track.
   const policy = rehearse || track === 'clone' ? 'clone' : 'any'
-  const { db, close } = openDatabase(options.url, { policy, max: 1, ...(capture ? { log: capture.log } : {}) })
+  const { db, pool, close } = openDatabase(options.url, { policy, max: 1, ...(capture ? { log: capture.log } : {}) })
   const events: StepEvent[] = []
   const roundTrip: StepEvent[] = []
   let steps: LoadedMigration[] = []
   const ctx: ApplyContext = {
     config: options.config,
+    lockGate: () => pool.writerRole === null,
     activateEmit: options.activateEmit === true,
     rehearse,
     events,

@@ -1,6 +1,7 @@
 import { sql, type Kysely } from 'kysely'
 import type { DB } from '../db/schema.ts'
 import { TOOL_SCHEMA } from '../guard/connection-facts.ts'
+import { TOOL_TABLES } from './log-storage.ts'
 
 export interface RehearsalProof {
   name: string
@@ -21,14 +22,7 @@ export interface RecordedProof extends RehearsalProof {
 export async function recordRehearsal(db: Kysely<DB>, proofs: readonly RehearsalProof[]): Promise<void> {
   await db.transaction().execute(async (trx) => {
     await sql`create schema if not exists ${sql.id(TOOL_SCHEMA)}`.execute(trx)
-    await sql`
-      create table if not exists ${sql.id(TOOL_SCHEMA, 'rehearsals')} (
-        name      text not null,
-        id        text not null,
-        sha256    text not null,
-        direction text not null,
-        proven_at timestamptz not null default clock_timestamp()
-      )`.execute(trx)
+    await sql.raw(TOOL_TABLES.rehearsals).execute(trx)
     for (const p of proofs) {
       await sql`insert into ${sql.id(TOOL_SCHEMA, 'rehearsals')} (name, id, sha256, direction) values (${p.name}, ${p.id}, ${p.sha256}, ${p.direction})`.execute(trx)
     }
@@ -37,7 +31,7 @@ export async function recordRehearsal(db: Kysely<DB>, proofs: readonly Rehearsal
 
 /** The latest proof per migration and hash; empty when nothing was rehearsed here. */
 export async function readRehearsals(db: Kysely<DB>): Promise<RecordedProof[]> {
-  const { rows: present } = await sql<{ ok: boolean }>`select to_regclass(${`${TOOL_SCHEMA}.rehearsals`}) is not null as ok`.execute(db)
+  const { rows: present } = await sql<{ ok: boolean }>`select pg_catalog.to_regclass(${`${TOOL_SCHEMA}.rehearsals`}) is not null as ok`.execute(db)
   if (!present[0]?.ok) return []
   const { rows } = await sql<RecordedProof>`
     select distinct on (name, sha256) name, id, sha256, direction,

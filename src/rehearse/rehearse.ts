@@ -11,9 +11,13 @@ import { diffFingerprints, type Fingerprint } from '../fingerprint/fingerprint.t
 import { down, migrationsOf, up, type CapturedQuery } from '../migrator/migrator.ts'
 import type { Deltas } from '../migrator/migration.ts'
 import { verify } from '../verify/verify.ts'
+import { TOOL_TABLES } from '../migrator/log-storage.ts'
 
 export interface RehearseOptions {
+  /** The production channel: only read. */
   productionUrl: string
+  /** The admin channel that makes, resets and reaches the clone (default: the production URL's credentials). */
+  adminUrl?: string
   cloneName: string
   config: LoadedConfig
   strategy?: CloneStrategy
@@ -71,7 +75,7 @@ class StepFailed extends Error {}
 export async function rehearse(options: RehearseOptions): Promise<RehearseRecord> {
   const { config } = options
   const proposal = config.ratificationProposal
-  const cloneUrl = withDatabase(options.productionUrl, options.cloneName)
+  const cloneUrl = withDatabase(options.adminUrl ?? options.productionUrl, options.cloneName)
   const steps: RehearseStep[] = []
   const loaded = (await migrationsOf(config)).filter((m) => m.migration.tier === 'clone')
   const stages = new Map<string, StageRecord>(
@@ -109,7 +113,7 @@ export async function rehearse(options: RehearseOptions): Promise<RehearseRecord
 
   try {
     // 1. The clone: reset from the golden snapshot, or made fresh (and snapshotted).
-    const golden = withDatabase(options.productionUrl, goldenName(options.cloneName))
+    const golden = withDatabase(cloneUrl, goldenName(options.cloneName))
     if ((await isClone(cloneUrl)) && (await readMarker(golden).catch(() => null))?.golden) {
       const reset = await resetClone(cloneUrl)
       step('clone', true, `${options.cloneName} reset from its golden snapshot in ${reset.ms} ms`)
@@ -117,6 +121,7 @@ export async function rehearse(options: RehearseOptions): Promise<RehearseRecord
       if (await isClone(cloneUrl)) await dropClone(cloneUrl)
       const made = await createClone({
         from: options.productionUrl,
+        ...(options.adminUrl ? { admin: options.adminUrl } : {}),
         name: options.cloneName,
         proposal,
         strategy: options.strategy ?? 'auto',
@@ -195,7 +200,7 @@ export async function rehearse(options: RehearseOptions): Promise<RehearseRecord
 async function storeRecord(cloneUrl: string, record: RehearseRecord): Promise<void> {
   const { db, close } = openDatabase(cloneUrl, { policy: 'clone', max: 1 })
   try {
-    await sql`create table if not exists ${sql.id(TOOL_SCHEMA, 'rehearse_runs')} (id bigint generated always as identity primary key, record jsonb not null)`.execute(db)
+    await sql.raw(TOOL_TABLES.rehearse_runs).execute(db)
     await sql`insert into ${sql.id(TOOL_SCHEMA, 'rehearse_runs')} (record) values (${JSON.stringify(record)}::jsonb)`.execute(db)
   } finally {
     await close()
@@ -206,7 +211,7 @@ async function storeRecord(cloneUrl: string, record: RehearseRecord): Promise<vo
 export async function latestRecord(cloneUrl: string): Promise<RehearseRecord> {
   const { db, close } = openDatabase(cloneUrl, { policy: 'any', readOnly: true, max: 1 })
   try {
-    const { rows: present } = await sql<{ ok: boolean }>`select to_regclass(${`${TOOL_SCHEMA}.rehearse_runs`}) is not null as ok`.execute(db)
+    const { rows: present } = await sql<{ ok: boolean }>`select pg_catalog.to_regclass(${`${TOOL_SCHEMA}.rehearse_runs`}) is not null as ok`.execute(db)
     const rows = present[0]?.ok ? (await sql<{ record: RehearseRecord }>`select record from ${sql.id(TOOL_SCHEMA, 'rehearse_runs')} order by id desc limit 1`.execute(db)).rows : []
     const row = rows[0]
     if (!row) throw new GovMigrateError(`${databaseOf(cloneUrl)} holds no rehearsal`, 'run `migrate rehearse --from <production url>` first')

@@ -87,7 +87,7 @@ export default defineMigration({
     const result = await cli(['up', '--url', clone, '--config', project.config])
     assert.equal(result.code, 1)
     assert.match(result.stderr, /migration 0002-H-half\.ts is incomplete: expect must be a function; down must be a function/)
-    assert.equal(await scalar<boolean>(clone, `select to_regclass('gov_migrate.migrations') is null as v`), true)
+    assert.equal(await scalar<number>(clone, `select count(*)::int as v from gov_migrate.migrations`), 0)
   })
 
   it('a killed run leaves a whole number of migrations, and the next run finishes', async () => {

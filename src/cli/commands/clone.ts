@@ -1,5 +1,5 @@
 import type { Command } from 'commander'
-import { cliContext, output, parseStrategy, PRODUCTION_DEFAULT, resolveUrl, type CommonOptions } from '../context.ts'
+import { cliContext, output, parseStrategy, resolveAdmin, resolveProduction, resolveUrl, type CommonOptions } from '../context.ts'
 import { createClone, dropClone } from '../../clone/clone.ts'
 import { resetClone, snapshotClone } from '../../clone/snapshot.ts'
 import { listClones } from '../../clone/list.ts'
@@ -24,19 +24,20 @@ export function registerClone(program: Command): void {
   clone
     .command('create')
     .description('clone --from <production url> on the same server and mark it')
-    .option('--from <url>', 'production URL (only read); default: the target server’s directus')
+    .option('--from <url>', 'production URL (only read; a read-only role does); default: productionUrl of kysely.config.ts, else the target server’s directus')
     .option('--name <name>', 'clone name, starting with directus_gov_test_ (default: directus_gov_test_<today>)')
     .option('--strategy <strategy>', 'template (no other client session on the source), dump (pg_dump | psql) or auto (template, else dump, saying why)', 'auto')
     .action(async (_: CreateFlags, command: Command) => {
       const flags = command.optsWithGlobals<CreateFlags>()
       const strategy = parseStrategy(flags.strategy)
       const ctx = await cliContext(flags)
-      const from = flags.from ?? (await resolveUrl(ctx, flags.url, PRODUCTION_DEFAULT))
+      const from = await resolveProduction(ctx, flags.from, flags.url)
       const progress = dumpProgressRenderer()
       const abort = abortOnSignals()
       try {
         const info = await createClone({
           from,
+          admin: resolveAdmin(ctx, flags.url, from),
           ...(flags.name ? { name: flags.name } : {}),
           proposal: ctx.config.ratificationProposal,
           strategy,
@@ -45,7 +46,7 @@ export function registerClone(program: Command): void {
           signal: abort.signal,
         })
         progress.end()
-        output(ctx, { name: info.name, url: redact(info.url), source: info.source, strategy: info.strategy, ...(info.fallback ? { fallback: info.fallback } : {}), ms: info.ms }, () => [redact(info.url)])
+        output(ctx, { name: info.name, url: redact(info.url), source: info.source, role: info.role, strategy: info.strategy, ...(info.fallback ? { fallback: info.fallback } : {}), ms: info.ms }, () => [redact(info.url)])
       } finally {
         abort.dispose()
       }

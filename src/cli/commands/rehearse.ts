@@ -1,7 +1,7 @@
 import { mkdir, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { Command } from 'commander'
-import { cliContext, cloneDefault, output, parseStrategy, PRODUCTION_DEFAULT, resolveUrl, type CommonOptions } from '../context.ts'
+import { cliContext, cloneDefault, output, parseStrategy, PRODUCTION_DEFAULT, resolveAdmin, resolveProduction, resolveUrl, type CommonOptions } from '../context.ts'
 import { latestRecord, rehearse } from '../../rehearse/rehearse.ts'
 import { buildReport, reportMarkdown } from '../../rehearse/report.ts'
 import { withDatabase } from '../../db/url.ts'
@@ -28,11 +28,12 @@ export function registerRehearse(program: Command): void {
       const flags = command.optsWithGlobals<RehearseFlags>()
       const strategy = parseStrategy(flags.strategy)
       const ctx = await cliContext(flags)
-      const productionUrl = flags.from ?? (await resolveUrl(ctx, flags.url, PRODUCTION_DEFAULT))
+      const productionUrl = await resolveProduction(ctx, flags.from, flags.url)
       const progress = dumpProgressRenderer()
       const abort = abortOnSignals()
       const record = await rehearse({
         productionUrl,
+        adminUrl: resolveAdmin(ctx, flags.url, productionUrl),
         cloneName: flags.name ?? cloneDefault(),
         config: ctx.config,
         strategy,
