@@ -248,12 +248,12 @@ async function preflight(conn: Kysely<DB>, steps: readonly LoadedMigration[], di
   }
   const firstTier = steps.find((m) => m.migration.tier === 'production')
   if (firstTier) {
-    const refusal = gateRefusal(await readOspa(conn, ctx.config.ratificationProposal), { needsDecision: false, decided: false })
+    const refusal = gateRefusal(await readOspa(conn, ctx.config.ratificationProposal, ctx.lockGate()), { needsDecision: false, decided: false })
     if (refusal) refuseGate(firstTier.migration.id, refusal, false)
   }
   const laterGates = direction === 'up' && steps.slice(1).some((m) => (m.migration.gates ?? []).length > 0)
   if (!laterGates) return
-  const dryRun: ApplyContext = { config: ctx.config, activateEmit: ctx.activateEmit, rehearse: false, events: [] }
+  const dryRun: ApplyContext = { config: ctx.config, lockGate: ctx.lockGate, activateEmit: ctx.activateEmit, rehearse: false, events: [] }
   await conn
     .transaction()
     .execute(async (trx) => {
