@@ -16,7 +16,12 @@ export class GovMigrateError extends Error {
 
 /** A guard or gate refused: nothing ran. Exit code 3. */
 export class RefusedError extends GovMigrateError {
-  override readonly name = 'RefusedError'
+  override readonly name: string = 'RefusedError'
+}
+
+/** The statement policy refused a statement before it reached the server. Exit 3 outside a migration. */
+export class StatementRefusedError extends RefusedError {
+  override readonly name = 'StatementRefusedError'
 }
 
 /** A migration failed; its transaction rolled back. Keeps id, direction and cause. */

@@ -1,8 +1,8 @@
-import { Kysely, PostgresDialect, type LogEvent } from 'kysely'
+import { Kysely, PostgresDialect, PostgresDriver, type DatabaseConnection, type Driver, type PostgresDialectConfig, type QueryCompiler, type TransactionSettings, type LogEvent } from 'kysely'
 import pg from 'pg'
 import type { DB } from './schema.ts'
 import { GuardedPool, type GuardPolicy } from './guarded-pool.ts'
-import { ForbiddenWritesPlugin } from '../guard/forbidden-writes.ts'
+import { asTool } from './statement-origin.ts'
 import { connectionError } from './connection-error.ts'
 import { READ_ONLY_LIMITS, setUpSession, STARTUP_OPTIONS } from './session.ts'
 import { assertSafeUrl } from './url.ts'
@@ -25,6 +25,43 @@ export interface Database {
 }
 
 /**
+ * Kysely's own transaction control (begin, commit, rollback, savepoints) is the tool's:
+ * it is sent as such, so the statement policy lets it through while a migration body,
+ * which may not send any, runs on the same connection.
+ */
+class ToolTransactionsDriver extends PostgresDriver {
+  override beginTransaction(connection: DatabaseConnection, settings: TransactionSettings): Promise<void> {
+    return asTool(() => super.beginTransaction(connection, settings))
+  }
+  override commitTransaction(connection: DatabaseConnection): Promise<void> {
+    return asTool(() => super.commitTransaction(connection))
+  }
+  override rollbackTransaction(connection: Parameters<PostgresDriver['rollbackTransaction']>[0]): Promise<void> {
+    return asTool(() => super.rollbackTransaction(connection))
+  }
+  override savepoint(connection: DatabaseConnection, name: string, compile: QueryCompiler['compileQuery']): Promise<void> {
+    return asTool(() => super.savepoint(connection, name, compile))
+  }
+  override rollbackToSavepoint(connection: DatabaseConnection, name: string, compile: QueryCompiler['compileQuery']): Promise<void> {
+    return asTool(() => super.rollbackToSavepoint(connection, name, compile))
+  }
+  override releaseSavepoint(connection: DatabaseConnection, name: string, compile: QueryCompiler['compileQuery']): Promise<void> {
+    return asTool(() => super.releaseSavepoint(connection, name, compile))
+  }
+}
+
+class ToolTransactionsDialect extends PostgresDialect {
+  readonly #config: PostgresDialectConfig
+  constructor(config: PostgresDialectConfig) {
+    super(config)
+    this.#config = config
+  }
+  override createDriver(): Driver {
+    return new ToolTransactionsDriver(this.#config)
+  }
+}
+
+/**
  * Opens a typed, guarded Kysely on `url`. Every connection passes the guard of
  * `policy` before any statement runs.
  */
@@ -39,8 +76,7 @@ export function openDatabase(url: string, options: OpenOptions): Database {
     ...(readOnly ? { rowCap: READ_ONLY_LIMITS.rowCap } : {}),
   })
   const db = new Kysely<DB>({
-    dialect: new PostgresDialect({ pool }),
-    plugins: [new ForbiddenWritesPlugin()],
+    dialect: new ToolTransactionsDialect({ pool }),
     ...(options.log ? { log: options.log } : {}),
   })
   return { db, pool, close: () => db.destroy() }

@@ -2,8 +2,9 @@ import pg from 'pg'
 import type { PostgresCursor, PostgresPool, PostgresPoolClient, PostgresQueryResult } from 'kysely'
 import { CLONE_FIX, cloneRefusal, cloneRole, type ConnectionFacts } from '../guard/guard.ts'
 import { readConnectionFacts } from '../guard/connection-facts.ts'
-import { assertNoForbiddenWrite } from '../guard/forbidden-writes.ts'
-import { GovMigrateError, RefusedError } from '../errors.ts'
+import { loadStatementParser, statementRefusal } from '../guard/statement-policy.ts'
+import { GovMigrateError, RefusedError, StatementRefusedError } from '../errors.ts'
+import { statementOrigin } from './statement-origin.ts'
 import { connectionError } from './connection-error.ts'
 import { setUpSession, STARTUP_OPTIONS } from './session.ts'
 import { assertSafeUrl, databaseOf, withCredentials } from './url.ts'
@@ -32,8 +33,9 @@ export interface GuardedPoolOptions {
 const PASSWORD_RETRIES = 3
 
 /**
- * A Kysely `PostgresPool` that checks the guard when a connection is made, so that
- * no query path (builders, `sql` templates, `executeQuery(CompiledQuery)`) gets around it.
+ * A Kysely `PostgresPool` that checks the guard when a connection is made, and the
+ * statement policy (`src/guard/statement-policy.ts`) on every statement it sends, so that
+ * no query path (builders, `sql` templates, `executeQuery(CompiledQuery)`) gets around them.
  *
  * Who logs in: before the first connection, the URL's own role (the admin channel) reads the
  * target's facts. A marked clone is then only ever reached logged in as the clone's own
@@ -170,7 +172,11 @@ class GuardedClient implements PostgresPoolClient {
   }
 
   async #run<R>(sql: string, parameters: ReadonlyArray<unknown>): Promise<PostgresQueryResult<R>> {
-    assertNoForbiddenWrite(sql)
+    // Read before the first await: the origin is the async context of the caller.
+    const origin = statementOrigin()
+    await loadStatementParser()
+    const refusal = statementRefusal(sql, { transactionControl: origin !== 'migration-body' })
+    if (refusal) throw new StatementRefusedError(`refused: ${refusal.reason}`, refusal.fix)
     const result = (await this.#client.query(sql, [...parameters])) as unknown as PostgresQueryResult<R>
     if (this.#rowCap !== undefined && result.rows.length > this.#rowCap) {
       throw new GovMigrateError(

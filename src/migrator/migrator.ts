@@ -4,7 +4,9 @@ import { Umzug } from 'umzug'
 import type { DB } from '../db/schema.ts'
 import { openDatabase } from '../db/database.ts'
 import type { LoadedConfig } from '../config/load-config.ts'
-import { GovMigrateError, MigrationError, RefusedError, describe } from '../errors.ts'
+import { GovMigrateError, MigrationError, RefusedError, StatementRefusedError, describe } from '../errors.ts'
+import { asMigrationBody } from '../db/statement-origin.ts'
+import { assertOwnTransaction, readOwnTransaction } from './own-transaction.ts'
 import type { Tier } from '../guard/guard.ts'
 import { readMetrics, readShape, METRICS, type Metrics, type Shape } from '../fingerprint/metrics.ts'
 import { diffFingerprints, readFingerprint } from '../fingerprint/fingerprint.ts'
@@ -173,12 +175,15 @@ async function applyOne(exec: Kysely<DB>, m: LoadedMigration, direction: Directi
     const expected = direction === 'up' ? declared : negate(declared)
     const before = await readMetrics(trx)
     const notes: string[] = []
+    const own = await readOwnTransaction(trx)
     if (ctx.capture) ctx.capture.active = true
     try {
-      await m.migration[direction]({ db: trx, shape, note: (line) => notes.push(line) })
+      // Every statement the body starts, awaited or not, is held to the whole statement policy.
+      await asMigrationBody(() => m.migration[direction]({ db: trx, shape, note: (line) => notes.push(line) }))
     } finally {
       if (ctx.capture) ctx.capture.active = false
     }
+    await assertOwnTransaction(trx, own)
     const measured = measuredDeltas(before, await readMetrics(trx))
     const mismatches = deltaMismatches(expected, measured)
     if (mismatches.length > 0) {
@@ -206,8 +211,10 @@ async function applyOne(exec: Kysely<DB>, m: LoadedMigration, direction: Directi
     ctx.events.push(event)
     ctx.onEvent?.(event)
   } catch (error) {
-    if (error instanceof RefusedError) throw error
-    throw new MigrationError(id, direction, error instanceof GovMigrateError ? error.message : describe(error))
+    // A gate or stop-gate refused before any change; a refused statement is a failed migration.
+    if (error instanceof RefusedError && !(error instanceof StatementRefusedError)) throw error
+    const fix = error instanceof StatementRefusedError ? `${error.fix}; nothing of this migration was committed` : undefined
+    throw new MigrationError(id, direction, error instanceof GovMigrateError ? error.message : describe(error), fix)
   }
 }
 

@@ -8,6 +8,7 @@ import { GovMigrateError } from '../errors.ts'
 import { createDriftView, DRIFT_FACET_AWARE, DRIFT_SUBSTRATE, DRIFT_TIMED } from './drift-view.ts'
 import { logEvents, removeEvents } from './events.ts'
 import { createAssignmentOwnedGuard, dropAssignmentOwnedGuard } from './containment.ts'
+import { asTool } from '../db/statement-origin.ts'
 
 /**
  * The four finalization steps (report 003), each with its exact undo. `stage` marks the
@@ -88,7 +89,8 @@ export async function ratifyKg<S extends KgDB>(trx: On<S>, marks: StepMarks): Pr
   // Lifecycle rehearsal: each operation for real, then rolled back to the savepoint.
   const statusOf = async () =>
     (await db.selectFrom('axis_value').select('status').where('axis_code', '=', 'topic').where('value_code', '=', KG_VALUE).executeTakeFirstOrThrow()).status
-  await sql`savepoint kg_lifecycle`.execute(db)
+  // The pipeline's own savepoint (the tool's, not a migration's SQL: see statement-origin.ts).
+  await asTool(() => sql`savepoint kg_lifecycle`.execute(db))
   await topic().set({ status: 'deprecated' }).execute()
   const deprecated = await statusOf()
   await topic().set({ status: 'merged', parent_value: 'knowledge' }).execute()
@@ -97,8 +99,8 @@ export async function ratifyKg<S extends KgDB>(trx: On<S>, marks: StepMarks): Pr
     .insertInto('axis_value')
     .values(['a', 'b'].map((part) => ({ axis_code: 'topic', value_code: `${KG_VALUE}-${part}`, status: 'candidate', provenance: 'kg_split', parent_value: KG_VALUE, created_by: marks.createdBy })))
     .execute()
-  await sql`rollback to savepoint kg_lifecycle`.execute(db)
-  await sql`release savepoint kg_lifecycle`.execute(db)
+  await asTool(() => sql`rollback to savepoint kg_lifecycle`.execute(db))
+  await asTool(() => sql`release savepoint kg_lifecycle`.execute(db))
   const after = await statusOf()
   if (deprecated !== 'deprecated' || merged !== 'merged' || after !== 'active') {
     throw new GovMigrateError(`the lifecycle rehearsal of ${KG_VALUE} did not behave (${deprecated}, ${merged}, ${after})`, 'inspect axis_value')
