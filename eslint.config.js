@@ -2,7 +2,7 @@ import js from '@eslint/js'
 import tseslint from 'typescript-eslint'
 
 export default tseslint.config(
-  { ignores: ['node_modules/', '.pg/', 'src/db/schema/'] },
+  { ignores: ['node_modules/', '.pg/', 'dist/', 'src/db/schema/'] },
   js.configs.recommended,
   ...tseslint.configs.strict,
   {

@@ -1,7 +1,29 @@
 #!/usr/bin/env node
-// Migrations and kysely.config.ts are TypeScript: run through tsx's loader.
-import { register } from 'tsx/esm/api'
+// The CLI runs as compiled JavaScript (dist/, built by `npm install` through `prepare`, or by
+// `npm run build`). When dist/ is missing or older than a file of src/ (a checkout being edited),
+// it runs the TypeScript source through tsx instead, so it never runs stale code.
+import { existsSync, readdirSync, statSync } from 'node:fs'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
 
-register()
-const { main } = await import('../src/cli/main.ts')
+const root = fileURLToPath(new URL('..', import.meta.url))
+const built = join(root, 'dist', 'cli', 'main.js')
+
+function fresh() {
+  if (!existsSync(built)) return false
+  const builtAt = statSync(built).mtimeMs
+  for (const entry of readdirSync(join(root, 'src'), { withFileTypes: true, recursive: true })) {
+    if (entry.isFile() && statSync(join(entry.parentPath, entry.name)).mtimeMs > builtAt) return false
+  }
+  return true
+}
+
+let main
+if (fresh()) {
+  ;({ main } = await import(built))
+} else {
+  const { register } = await import('tsx/esm/api')
+  register()
+  ;({ main } = await import('../src/cli/main.ts'))
+}
 process.exitCode = await main(process.argv.slice(2))

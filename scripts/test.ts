@@ -37,6 +37,8 @@ if (unitOnly) {
 if (only.length === 0) {
   step('typecheck', bin('tsc'), ['-p', '.'])
   step('lint', bin('eslint'), ['.'])
+  // The suite runs the CLI as users do: compiled (bin/migrate.js runs the source only when dist/ is stale).
+  step('build', bin('tsc'), ['-p', 'tsconfig.build.json'])
   console.log('\n▶ unit tests (no database)')
   nodeTest(testFiles('unit'))
 }

@@ -1,9 +1,9 @@
 import { resolve } from 'node:path'
-import { loadConfig, type LoadedConfig } from '../config/load-config.ts'
-import { ensureEmbedded } from '../server/embedded.ts'
-import { withDatabase } from '../db/url.ts'
-import { defaultCloneName, type CloneStrategy } from '../clone/clone.ts'
+import type { LoadedConfig } from '../config/load-config.ts'
+import type { CloneStrategy } from '../clone/clone.ts'
+import { databaseOf, redact, withDatabase } from '../db/url.ts'
 import { GovMigrateError, RefusedError } from '../errors.ts'
+import { defaultCloneName } from '../guard/guard.ts'
 
 /** Options every command accepts. */
 export interface CommonOptions {
@@ -27,17 +27,50 @@ export async function cliContext(options: CommonOptions): Promise<CliContext> {
       'unset PGOPTIONS; the tool sets its sessions up after connecting',
     )
   }
-  const config = await loadConfig(resolve(options.config ?? 'kysely.config.ts'))
+  const { loadConfig } = await import('../config/load-config.ts')
+  const config = await loadConfig(options.config)
   return { config, json: options.json === true, progress: (line) => process.stderr.write(`• ${line}\n`) }
+}
+
+/** What a command's target database is for: the checks differ. */
+export type TargetRole = 'production' | 'clone' | 'target' | 'server'
+
+/**
+ * A URL the user gave, checked before anything connects: it must be a PostgreSQL URL,
+ * and a command that reads tables needs it to name a database other than the
+ * maintenance database `postgres` (where there is nothing of ours to read).
+ */
+export function checkUrl(url: string, role: TargetRole, flag = '--url'): string {
+  const shown = url.includes('@') ? redact(url) : url
+  let database: string | undefined
+  try {
+    database = databaseOf(url)
+  } catch (error) {
+    if (!(error instanceof GovMigrateError && /names no database/.test(error.message))) {
+      throw new GovMigrateError(`${flag} ${shown} is not a PostgreSQL URL`, 'write it as postgres://user[:password]@host:port/database', { cause: error })
+    }
+  }
+  if (role === 'server') return url
+  const example = role === 'production' ? 'directus' : defaultCloneName()
+  const what = { production: 'the production database', clone: 'the marked clone', target: 'a marked clone or the production database' }[role]
+  if (database === undefined) {
+    throw new GovMigrateError(`${flag} ${shown} names no database`, `end it with ${what}, e.g. postgres://postgres@127.0.0.1:5432/${example}`)
+  }
+  if (['postgres', 'template0', 'template1'].includes(database)) {
+    throw new GovMigrateError(`${flag} ${shown} names the maintenance database ${database}, not ${what}`, `end it with ${what} instead, e.g. …/${example}`)
+  }
+  return url
 }
 
 /**
  * The target: `--url`, else `DATABASE_URL`, else `url` of kysely.config.ts, else the
  * embedded server (started on demand) with the command's default database.
  */
-export async function resolveUrl(ctx: CliContext, explicit: string | undefined, defaultDatabase: string): Promise<string> {
-  const given = explicit || process.env.DATABASE_URL || ctx.config.url
-  if (given) return given
+export async function resolveUrl(ctx: CliContext, explicit: string | undefined, defaultDatabase: string, role: TargetRole = 'server'): Promise<string> {
+  if (explicit) return checkUrl(explicit, role)
+  const given = process.env.DATABASE_URL || ctx.config.url
+  if (given) return checkUrl(given, role, process.env.DATABASE_URL ? 'DATABASE_URL' : 'url of kysely.config.ts')
+  const { ensureEmbedded } = await import('../server/embedded.ts')
   const server = await ensureEmbedded({
     dataDir: resolve(ctx.config.root, ctx.config.embedded.dataDir),
     port: ctx.config.embedded.port,
@@ -48,9 +81,14 @@ export async function resolveUrl(ctx: CliContext, explicit: string | undefined, 
 
 export const PRODUCTION_DEFAULT = 'directus'
 
-/** The production channel: `--from`, else `productionUrl` of kysely.config.ts, else the target's directus. */
+/**
+ * The production channel: `--from`, else `productionUrl` of kysely.config.ts, else the
+ * target server's directus (`--url` names the server here: the admin channel).
+ */
 export async function resolveProduction(ctx: CliContext, from: string | undefined, url: string | undefined): Promise<string> {
-  return from ?? ctx.config.productionUrl ?? (await resolveUrl(ctx, url, PRODUCTION_DEFAULT))
+  if (from) return checkUrl(from, 'production', '--from')
+  if (ctx.config.productionUrl) return checkUrl(ctx.config.productionUrl, 'production', 'productionUrl of kysely.config.ts')
+  return withDatabase(await resolveUrl(ctx, url, PRODUCTION_DEFAULT), PRODUCTION_DEFAULT)
 }
 
 /**
@@ -62,9 +100,23 @@ export function resolveAdmin(ctx: CliContext, url: string | undefined, productio
 }
 export const cloneDefault = (): string => defaultCloneName()
 
-/** Writes a result: JSON for programs, lines for people. */
+let pending: { value: unknown } | undefined
+
+/**
+ * Writes a result: lines for people at once; for programs (--json) the value is kept
+ * and printed by main() as the one JSON document, or inside the error document when
+ * the command then fails.
+ */
 export function output(ctx: CliContext, value: unknown, lines: () => string[]): void {
-  process.stdout.write(ctx.json ? `${JSON.stringify(value, null, 2)}\n` : `${lines().join('\n')}\n`)
+  if (ctx.json) pending = { value }
+  else process.stdout.write(`${lines().join('\n')}\n`)
+}
+
+/** The result kept for --json, once. */
+export function takeResult(): { value: unknown } | undefined {
+  const result = pending
+  pending = undefined
+  return result
 }
 
 /** `--scale N`: a whole number ≥ 1, or a one-line error. */

@@ -1,5 +1,7 @@
+import { readFileSync } from 'node:fs'
 import { Command, CommanderError } from 'commander'
-import { GovMigrateError, RefusedError, describe } from '../errors.ts'
+import { EXIT, failureLine, failureOf } from './failure.ts'
+import { takeResult } from './context.ts'
 import { registerClone } from './commands/clone.ts'
 import { registerDemo } from './commands/demo.ts'
 import { registerFingerprint } from './commands/fingerprint.ts'
@@ -11,42 +13,61 @@ import { registerPlan } from './commands/plan.ts'
 import { registerRehearse } from './commands/rehearse.ts'
 import { registerVerify } from './commands/verify.ts'
 
-/** Exit codes, documented in the README. */
-export const EXIT = { ok: 0, failure: 1, refused: 3 } as const
+export { EXIT }
 
+function version(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
+  return pkg.version
+}
+
+/**
+ * The command tree. Registering a command declares its flags only: each command
+ * imports its modules when it runs, so `--help` loads none of them.
+ */
 export function buildProgram(): Command {
   const program = new Command('migrate')
     .description('Advance the governance pipeline on a marked clone, stage by stage, reversibly.')
+    .version(version(), '-V, --version', 'the version of gov-migrate')
     .option('--url <url>', 'target database (else DATABASE_URL, else kysely.config.ts url, else the embedded server)')
-    .option('--config <file>', 'configuration file', 'kysely.config.ts')
-    .option('--json', 'machine-readable output')
+    .option('--config <file>', 'configuration file (default: the nearest kysely.config.ts from here up)')
+    .option('--json', 'machine-readable output: exactly one JSON document on stdout, errors included')
     .showHelpAfterError(false)
+    // Usage errors are reported by main() as one line, like every other failure.
+    .configureOutput({ outputError: () => undefined })
     .exitOverride()
   for (const register of [registerDemo, registerFixture, registerClone, registerMigrate, registerVerify, registerRehearse, registerPlan, registerStages, registerFingerprint, registerServer]) {
     register(program)
   }
-  program.commands.forEach(function propagate(command: Command): void {
-    command.exitOverride()
-    command.commands.forEach(propagate)
-  })
   return program
 }
 
-/** Runs the CLI and returns the exit code; prints one line on failure. */
+/** Every command path (`up`, `clone create`, …). */
+function commandPaths(program: Command): string[] {
+  return program.commands.flatMap((c) => [c.name(), ...c.commands.map((s) => `${c.name()} ${s.name()}`)])
+}
+
+/**
+ * Runs the CLI and returns the exit code. Success with `--json`: the result as one
+ * JSON document. Failure: one line `migrate: <what> — fix: <what to do>` on stderr,
+ * and with `--json` one document `{ error, fix, exit, result? }` on stdout.
+ */
 export async function main(argv: string[]): Promise<number> {
+  const json = argv.includes('--json')
+  const program = buildProgram()
   try {
-    await buildProgram().parseAsync(argv, { from: 'user' })
+    await program.parseAsync(argv, { from: 'user' })
+    const result = takeResult()
+    if (result) process.stdout.write(`${JSON.stringify(result.value, null, 2)}\n`)
     return EXIT.ok
   } catch (error) {
-    if (error instanceof CommanderError) {
-      return error.exitCode === 0 ? EXIT.ok : EXIT.failure
+    if (error instanceof CommanderError && error.exitCode === 0) return EXIT.ok // --help, --version
+    const failure = failureOf(error, argv, commandPaths(program))
+    process.stderr.write(`${failureLine(failure)}\n`)
+    if (process.env.MIGRATE_DEBUG && error instanceof Error) process.stderr.write(`${error.stack ?? ''}\n`)
+    if (json) {
+      const result = takeResult()
+      process.stdout.write(`${JSON.stringify({ ...failure, ...(result ? { result: result.value } : {}) }, null, 2)}\n`)
     }
-    const refused = error instanceof RefusedError
-    const message = error instanceof GovMigrateError ? error.message : describe(error)
-    const fix = error instanceof GovMigrateError ? error.fix : undefined
-    process.stderr.write(`migrate: ${message}${fix ? ` — fix: ${fix}` : ''}\n`)
-    // A program reading --json gets the error as JSON too (after any partial output).
-    if (argv.includes('--json')) process.stdout.write(`${JSON.stringify({ error: { message, fix: fix ?? null, refused } })}\n`)
-    return refused ? EXIT.refused : EXIT.failure
+    return failure.exit
   }
 }

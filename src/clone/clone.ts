@@ -2,17 +2,14 @@ import type pg from 'pg'
 import { databaseExists, openDatabase, withClient } from '../db/database.ts'
 import { assertDatabaseName, copyDatabaseSql, databaseOf, ident, redact, withDatabase } from '../db/url.ts'
 import { describe, GovMigrateError, RefusedError } from '../errors.ts'
-import { CLONE_FIX, CLONE_PREFIX, cloneRefusal, cloneRole, hasClonePrefix } from '../guard/guard.ts'
+import { CLONE_FIX, CLONE_PREFIX, cloneRefusal, cloneRole, defaultCloneName, hasClonePrefix } from '../guard/guard.ts'
 import { TOOL_SCHEMA, readConnectionFacts } from '../guard/connection-facts.ts'
 import { dropWriterRoleIfUnused, ensureWriterRole, handOverClone, writerRoleName } from '../db/clone-role.ts'
 import { ensureLogTables } from '../migrator/log-storage.ts'
 import { readFingerprint, type Fingerprint } from '../fingerprint/fingerprint.ts'
 import { assertDumpTools, dumpAndRestore, type DumpProgress } from './dump.ts'
 
-/** The default clone name: the prefix and today's date (UTC) as YYYYMMDD. */
-export function defaultCloneName(now = new Date()): string {
-  return `${CLONE_PREFIX}${now.toISOString().slice(0, 10).replaceAll('-', '')}`
-}
+export { defaultCloneName }
 
 /** A clone is built under this suffix and renamed when whole, so a half-made one is recognisable. */
 const PARTIAL = '__partial'
@@ -60,6 +57,16 @@ export async function fingerprintOf(url: string, proposal: string): Promise<Fing
   const { db, close } = openDatabase(url, { policy: 'any', readOnly: true, max: 1 })
   try {
     return await readFingerprint(db, proposal)
+  } catch (error) {
+    // 42P01 undefined_table: a database without the production tables (postgres, an empty one).
+    if ((error as { code?: string }).code === '42P01') {
+      throw new GovMigrateError(
+        `${databaseOf(url)} is not a production database (${error instanceof Error ? error.message : String(error)})`,
+        'name the production database (e.g. …/directus), or build the stand-in with `migrate fixture`',
+        { cause: error },
+      )
+    }
+    throw error
   } finally {
     await close()
   }

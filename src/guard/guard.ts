@@ -7,6 +7,11 @@ import { createHash } from 'node:crypto'
 /** A clone's database name starts with exactly these characters (no LIKE wildcards). */
 export const CLONE_PREFIX = 'directus_gov_test_'
 
+/** The default clone name: the prefix and today's date (UTC) as YYYYMMDD. */
+export function defaultCloneName(now = new Date()): string {
+  return `${CLONE_PREFIX}${now.toISOString().slice(0, 10).replaceAll('-', '')}`
+}
+
 /** Clone-tier migrations run on marked clones only; production-tier ones anywhere, behind the ospa gate. */
 export type Tier = 'clone' | 'production'
 

@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto'
 import { readFile, readdir } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
-import { pathToFileURL } from 'node:url'
 import { GovMigrateError } from '../errors.ts'
 import type { GovMigration } from './migration.ts'
+import { importTs } from '../loader/import-ts.ts'
 
 /** A migration file, loaded and checked. */
 export interface LoadedMigration {
@@ -50,10 +50,10 @@ export async function loadMigrations(dir: string): Promise<LoadedMigration[]> {
     const name = entry.replace(/\.ts$/, '')
     let mod: { default?: unknown }
     try {
-      mod = (await import(pathToFileURL(file).href)) as { default?: unknown }
+      mod = (await importTs(file)) as { default?: unknown }
     } catch (error) {
       throw new GovMigrateError(
-        `migration ${entry} does not load: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}`,
+        `migration ${entry} does not load: ${error instanceof Error ? error.message : String(error)}`,
         `fix or remove ${file}; nothing was run`,
         { cause: error },
       )

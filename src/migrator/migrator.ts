@@ -1,6 +1,5 @@
 import { resolve } from 'node:path'
 import type { Kysely, LogEvent, Transaction } from 'kysely'
-import { Umzug } from 'umzug'
 import type { DB } from '../db/schema.ts'
 import { openDatabase } from '../db/database.ts'
 import type { LoadedConfig } from '../config/load-config.ts'
@@ -228,6 +227,8 @@ function unwrapUmzug(error: unknown): unknown {
 /** Runs `names` of one track through Umzug on `exec` (a pinned connection or the rehearsal's transaction). */
 async function runThroughUmzug(exec: Kysely<DB>, loaded: readonly LoadedMigration[], track: Tier, direction: Direction, names: string[], ctx: ApplyContext): Promise<void> {
   if (names.length === 0) return
+  // Loaded on first use: umzug and its dependencies cost start-up that status and plan do not need.
+  const { Umzug } = await import('umzug')
   const umzug = new Umzug<Kysely<DB>>({
     migrations: loaded
       .filter((m) => m.migration.tier === track)

@@ -1,3 +1,4 @@
+import { markdownTable } from 'markdown-table'
 import type { LoadedConfig } from '../config/load-config.ts'
 import type { Shape } from '../fingerprint/metrics.ts'
 import type { Tier } from '../guard/guard.ts'
@@ -26,11 +27,13 @@ export async function stages(config: LoadedConfig, shape: Shape = SCALE_1): Prom
   }))
 }
 
-/** The stage table as Markdown (the README's is generated from this). */
-export function stagesMarkdown(rows: readonly StageRow[]): string {
-  return [
-    '| # | id | tier | what it does | declared deltas (scale 1) |',
-    '| --- | --- | --- | --- | --- |',
-    ...rows.map((r, i) => `| ${i + 1} | \`${r.id}\` | ${r.tier} | ${r.title} | ${formatDeltas(r.expect)} |`),
-  ].join('\n')
+/** The stage table as Markdown (the README's is generated from this), its deltas declared at `scale`. */
+export function stagesMarkdown(rows: readonly StageRow[], scale = 1): string {
+  return markdownTable(
+    [
+      ['#', 'id', 'tier', 'what it does', `declared deltas (scale ${scale})`],
+      ...rows.map((r, i) => [String(i + 1), `\`${r.id}\``, r.tier, r.title, formatDeltas(r.expect)]),
+    ],
+    { alignDelimiters: false },
+  )
 }

@@ -11,7 +11,7 @@ describe('organic bulk', () => {
     const result = await cli(['fixture', '--url', url, '--bulk', '60MB'])
     assert.equal(result.code, 0, result.stderr)
     assert.match(result.stderr, /organic bulk/)
-    assert.ok((await scalar<number>(url, 'select pg_database_size(current_database())::bigint as v')) >= 60 * 1024 * 1024)
+    assert.ok((await scalar<number>(url, 'select pg_database_size(current_database())::bigint as v')) >= 60_000_000)
     const fp = await fingerprint(url)
     assert.deepEqual([fp.gap, fp.system_issues, fp.dot_tools], [210, 203537, 309])
     await withClient(url, async () => undefined)

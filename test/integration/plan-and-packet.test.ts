@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { resolve } from 'node:path'
 import { describe, it } from 'node:test'
-import { cli, fingerprint, markedClone, ROOT, standIn } from '../helpers.ts'
+import { cli, dropLater, fingerprint, markedClone, ROOT, scalar, standIn, uniqueName } from '../helpers.ts'
 import { projectCopy } from '../migrations-kit.ts'
 
 const TIERS = ['T1', 'T2', 'T3', 'T4', 'T5', 'T6']
@@ -47,5 +47,19 @@ describe('plans and packets', () => {
     assert.match(text, /Rollback \(down\):/)
     assert.match(text, /delete from "governance_object_ownership"/)
     assert.match(text, /sha256 `[0-9a-f]{64}`/)
+  })
+
+  it('the README example works after demo: without --clone the packet rehearses on a throwaway clone it drops', async () => {
+    const production = await standIn()
+    const name = uniqueName('directus_gov_test_demo')
+    dropLater(name)
+    assert.equal((await cli(['demo', '--url', production, '--name', name])).code, 0)
+    const out = resolve(projectCopy().dir, 'packet.md')
+    const result = await cli(['packet', '--out', out, '--url', production, '--json'])
+    assert.equal(result.code, 0, result.stderr)
+    const clone = (JSON.parse(result.stdout) as { clone: string }).clone
+    assert.match(readFileSync(out, 'utf8'), /\*\*NO-GO\*\*/)
+    const left = await scalar<number>(production, `select count(*)::int as v from pg_database where datname = $1`, [new URL(clone).pathname.slice(1)])
+    assert.equal(left, 0, 'the throwaway clone is dropped')
   })
 })

@@ -19,3 +19,13 @@ describe('declared deltas', () => {
     assert.equal(formatDeltas({}), 'none (writes nothing)')
   })
 })
+
+describe('the stage table', async () => {
+  const { stagesMarkdown } = await import('../../src/migrator/stages.ts')
+  const rows = [{ id: 'A', name: '0001-A', tier: 'clone' as const, title: 'seed', expect: { own: 300, gap: -2100 } }]
+  it('says the scale its deltas were evaluated at', () => {
+    assert.match(stagesMarkdown(rows, 10), /declared deltas \(scale 10\)/)
+    assert.match(stagesMarkdown(rows), /declared deltas \(scale 1\)/)
+    assert.match(stagesMarkdown(rows, 10), /\| 1 \| `A` \| clone \| seed \| own \+300, gap -2100 \|/)
+  })
+})

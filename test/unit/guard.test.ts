@@ -51,3 +51,13 @@ describe('guard (pure)', () => {
     assert.notEqual(writerRoleName(`${long}a`), writerRoleName(`${long}b`))
   })
 })
+
+describe('a saved fingerprint (shape)', async () => {
+  const { shapeProblem } = await import('../../src/fingerprint/saved.ts')
+  it('refuses an empty object, an array and a non-count', () => {
+    assert.equal(shapeProblem({}), 'it has no "db"')
+    assert.equal(shapeProblem([]), 'it is not an object')
+    assert.equal(shapeProblem({ db: 'd', schema_md5: 'x', own: '3' }), 'not a count: own')
+    assert.equal(shapeProblem({ db: 'd', schema_md5: 'x', own: 3 }), null)
+  })
+})

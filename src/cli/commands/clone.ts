@@ -1,11 +1,7 @@
 import type { Command } from 'commander'
-import { cliContext, output, parseStrategy, resolveAdmin, resolveProduction, resolveUrl, type CommonOptions } from '../context.ts'
-import { createClone, dropClone } from '../../clone/clone.ts'
-import { resetClone, snapshotClone } from '../../clone/snapshot.ts'
-import { listClones } from '../../clone/list.ts'
+import { checkUrl, cliContext, output, parseStrategy, resolveAdmin, resolveProduction, resolveUrl, type CommonOptions } from '../context.ts'
 import { redact } from '../../db/url.ts'
 import { GovMigrateError } from '../../errors.ts'
-import { abortOnSignals, dumpProgressRenderer } from '../progress.ts'
 
 interface CreateFlags extends CommonOptions {
   from?: string
@@ -15,7 +11,7 @@ interface CreateFlags extends CommonOptions {
 
 function requireUrl(flags: CommonOptions, what: string): string {
   if (!flags.url) throw new GovMigrateError(`clone ${what} needs --url <clone url>`, 'name the clone explicitly with --url')
-  return flags.url
+  return checkUrl(flags.url, 'clone')
 }
 
 export function registerClone(program: Command): void {
@@ -31,7 +27,9 @@ export function registerClone(program: Command): void {
       const flags = command.optsWithGlobals<CreateFlags>()
       const strategy = parseStrategy(flags.strategy)
       const ctx = await cliContext(flags)
+      // Without --from (or productionUrl) the source is the target server's directus: --url is the admin channel.
       const from = await resolveProduction(ctx, flags.from, flags.url)
+      const [{ createClone }, { abortOnSignals, dumpProgressRenderer }] = await Promise.all([import('../../clone/clone.ts'), import('../progress.ts')])
       const progress = dumpProgressRenderer()
       const abort = abortOnSignals()
       try {
@@ -59,11 +57,15 @@ export function registerClone(program: Command): void {
       const flags = command.optsWithGlobals<CommonOptions>()
       const ctx = await cliContext(flags)
       const url = await resolveUrl(ctx, flags.url, 'postgres')
+      const [{ listClones }, { columns }, { formatBytes }] = await Promise.all([import('../../clone/list.ts'), import('../format.ts'), import('../../fixture/size.ts')])
       const rows = await listClones(url)
       output(ctx, rows, () =>
         rows.length === 0
           ? ['no clones']
-          : rows.map((r) => `${r.name.padEnd(40)} from ${String(r.source).padEnd(12)} ${String(r.created).padEnd(21)} ${`${(r.bytes / 1024 / 1024).toFixed(0)} MB`.padStart(8)}  ${r.marker.padEnd(8)} ${r.stages.join(' ') || '(no stage)'}`),
+          : columns([
+              ['name', 'source', 'created', 'size', 'marker', 'stages'],
+              ...rows.map((r) => [r.name, String(r.source), String(r.created), formatBytes(r.bytes), r.marker, r.stages.join(' ') || '(no stage)']),
+            ]),
       )
     })
 
@@ -73,6 +75,7 @@ export function registerClone(program: Command): void {
     .action(async (_: CommonOptions, command: Command) => {
       const flags = command.optsWithGlobals<CommonOptions>()
       const ctx = await cliContext(flags)
+      const { snapshotClone } = await import('../../clone/snapshot.ts')
       const golden = await snapshotClone(requireUrl(flags, 'snapshot'))
       output(ctx, { golden }, () => [`golden snapshot ${golden}`])
     })
@@ -83,6 +86,7 @@ export function registerClone(program: Command): void {
     .action(async (_: CommonOptions, command: Command) => {
       const flags = command.optsWithGlobals<CommonOptions>()
       const ctx = await cliContext(flags)
+      const { resetClone } = await import('../../clone/snapshot.ts')
       const result = await resetClone(requireUrl(flags, 'reset'))
       output(ctx, result, () => [`reset ${result.name} from its golden snapshot (${result.ms} ms)`])
     })
@@ -93,6 +97,7 @@ export function registerClone(program: Command): void {
     .action(async (_: CommonOptions, command: Command) => {
       const flags = command.optsWithGlobals<CommonOptions>()
       const ctx = await cliContext(flags)
+      const { dropClone } = await import('../../clone/clone.ts')
       const name = await dropClone(requireUrl(flags, 'drop'))
       output(ctx, { dropped: name }, () => [`dropped ${name}`])
     })

@@ -1,8 +1,6 @@
 import type { Command } from 'commander'
 import { cliContext, cloneDefault, output, PRODUCTION_DEFAULT, resolveUrl, type CommonOptions } from '../context.ts'
-import { demo } from '../../demo.ts'
 import { redact } from '../../db/url.ts'
-import { fingerprintPairLines, runLines, statusLines } from '../format.ts'
 import { GovMigrateError } from '../../errors.ts'
 
 interface DemoFlags extends CommonOptions {
@@ -19,7 +17,8 @@ export function registerDemo(program: Command): void {
     .action(async (_: DemoFlags, command: Command) => {
       const flags = command.optsWithGlobals<DemoFlags>()
       const ctx = await cliContext(flags)
-      const productionUrl = await resolveUrl(ctx, flags.url, PRODUCTION_DEFAULT)
+      const productionUrl = await resolveUrl(ctx, flags.url, PRODUCTION_DEFAULT, 'production')
+      const [{ demo }, { fingerprintPairLines, runLines, statusLines }] = await Promise.all([import('../../demo.ts'), import('../format.ts')])
       const result = await demo({
         productionUrl,
         cloneName: flags.name ?? cloneDefault(),

@@ -1,9 +1,5 @@
-import { readFile } from 'node:fs/promises'
 import type { Command } from 'commander'
 import { cliContext, output, PRODUCTION_DEFAULT, resolveUrl, type CommonOptions } from '../context.ts'
-import { fingerprintOf } from '../../clone/clone.ts'
-import { diffFingerprints, type Fingerprint } from '../../fingerprint/fingerprint.ts'
-import { fingerprintLines } from '../format.ts'
 import { GovMigrateError } from '../../errors.ts'
 
 interface FingerprintFlags extends CommonOptions {
@@ -18,17 +14,20 @@ export function registerFingerprint(program: Command): void {
     .action(async (_: FingerprintFlags, command: Command) => {
       const flags = command.optsWithGlobals<FingerprintFlags>()
       const ctx = await cliContext(flags)
-      const url = await resolveUrl(ctx, flags.url, PRODUCTION_DEFAULT)
+      // The saved file is read first: a missing or wrong file costs no connection.
+      const { readSavedFingerprint, diffFingerprints } = await import('../../fingerprint/saved.ts')
+      const saved = flags.compare ? await readSavedFingerprint(flags.compare) : undefined
+      const url = await resolveUrl(ctx, flags.url, PRODUCTION_DEFAULT, 'production')
+      const [{ fingerprintOf }, { fingerprintLines }] = await Promise.all([import('../../clone/clone.ts'), import('../format.ts')])
       const fp = await fingerprintOf(url, ctx.config.ratificationProposal)
-      if (!flags.compare) {
+      if (!saved) {
         output(ctx, fp, () => fingerprintLines(fp, `fingerprint of ${fp.db}`))
         return
       }
-      const saved = JSON.parse(await readFile(flags.compare, 'utf8')) as Fingerprint
-      const differ = diffFingerprints(saved, fp)
+      const differ = diffFingerprints(saved, fp, flags.compare)
       output(ctx, { fingerprint: fp, differ }, () => [
         differ.length === 0 ? `identical to ${flags.compare}` : `differs from ${flags.compare} in: ${differ.join(', ')}`,
       ])
-      if (differ.length > 0) throw new GovMigrateError(`the fingerprint differs in ${differ.join(', ')}`, 'investigate what wrote to the database', {})
+      if (differ.length > 0) throw new GovMigrateError(`the fingerprint differs from ${flags.compare} in ${differ.join(', ')}`, 'investigate what wrote to the database')
     })
 }

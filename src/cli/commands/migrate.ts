@@ -1,8 +1,5 @@
 import type { Command } from 'commander'
 import { cliContext, cloneDefault, output, resolveUrl, type CommonOptions } from '../context.ts'
-import { down, up } from '../../migrator/migrator.ts'
-import { status } from '../../migrator/status.ts'
-import { runLines, statusLines } from '../format.ts'
 import { GovMigrateError } from '../../errors.ts'
 
 interface RunFlags extends CommonOptions {
@@ -21,7 +18,8 @@ export function registerMigrate(program: Command): void {
     .action(async (_: RunFlags, command: Command) => {
       const flags = command.optsWithGlobals<RunFlags>()
       const ctx = await cliContext(flags)
-      const url = await resolveUrl(ctx, flags.url, cloneDefault())
+      const url = await resolveUrl(ctx, flags.url, cloneDefault(), 'target')
+      const [{ up }, { runLines }] = await Promise.all([import('../../migrator/migrator.ts'), import('../format.ts')])
       const result = await up({
         url,
         config: ctx.config,
@@ -41,7 +39,8 @@ export function registerMigrate(program: Command): void {
     .action(async (_: RunFlags, command: Command) => {
       const flags = command.optsWithGlobals<RunFlags>()
       const ctx = await cliContext(flags)
-      const url = await resolveUrl(ctx, flags.url, cloneDefault())
+      const url = await resolveUrl(ctx, flags.url, cloneDefault(), 'target')
+      const [{ down }, { runLines }] = await Promise.all([import('../../migrator/migrator.ts'), import('../format.ts')])
       const result = await down({ url, config: ctx.config, ...(flags.to !== undefined ? { to: flags.to } : {}), rehearse: flags.rehearse === true })
       output(ctx, result, () => runLines(result))
     })
@@ -52,7 +51,8 @@ export function registerMigrate(program: Command): void {
     .action(async (_: CommonOptions, command: Command) => {
       const flags = command.optsWithGlobals<CommonOptions>()
       const ctx = await cliContext(flags)
-      const url = await resolveUrl(ctx, flags.url, cloneDefault())
+      const url = await resolveUrl(ctx, flags.url, cloneDefault(), 'target')
+      const [{ status }, { statusLines }] = await Promise.all([import('../../migrator/status.ts'), import('../format.ts')])
       const result = await status(url, ctx.config)
       output(ctx, result, () => statusLines(result))
       if (result.problems.length > 0) {

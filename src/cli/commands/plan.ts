@@ -1,9 +1,6 @@
 import { writeFile } from 'node:fs/promises'
 import type { Command } from 'commander'
-import { cliContext, cloneDefault, output, PRODUCTION_DEFAULT, resolveUrl, type CommonOptions } from '../context.ts'
-import { plan, planMarkdown, planSql } from '../../plan/plan.ts'
-import { packet } from '../../plan/packet.ts'
-import { withDatabase } from '../../db/url.ts'
+import { checkUrl, cliContext, cloneDefault, output, PRODUCTION_DEFAULT, resolveUrl, type CommonOptions } from '../context.ts'
 import { GovMigrateError } from '../../errors.ts'
 
 interface PlanFlags extends CommonOptions {
@@ -15,7 +12,7 @@ interface PlanFlags extends CommonOptions {
 
 interface PacketFlags extends CommonOptions {
   clone?: string
-  out?: string
+  out: string
 }
 
 export function registerPlan(program: Command): void {
@@ -25,13 +22,15 @@ export function registerPlan(program: Command): void {
     .option('--to <id>', 'stage or tier to stop at')
     .option('--down', 'plan the revert instead')
     .option('--clone <url>', 'a marked clone to capture the SQL on, when the target is not one')
-    .option('--format <format>', 'md, sql or json', 'md')
+    .option('--format <format>', 'md, sql or json (--json means json)', 'md')
     .action(async (_: PlanFlags, command: Command) => {
       const flags = command.optsWithGlobals<PlanFlags>()
       if (!['md', 'sql', 'json'].includes(flags.format)) throw new GovMigrateError(`--format ${flags.format} is not known`, 'use --format md, sql or json')
       const ctx = await cliContext(flags)
-      const url = await resolveUrl(ctx, flags.url, cloneDefault())
-      const result = await plan({ url, config: ctx.config, ...(flags.to !== undefined ? { to: flags.to } : {}), ...(flags.clone ? { clone: flags.clone } : {}), down: flags.down === true })
+      const url = await resolveUrl(ctx, flags.url, cloneDefault(), 'target')
+      const clone = flags.clone ? checkUrl(flags.clone, 'clone', '--clone') : undefined
+      const { plan, planMarkdown, planSql } = await import('../../plan/plan.ts')
+      const result = await plan({ url, config: ctx.config, ...(flags.to !== undefined ? { to: flags.to } : {}), ...(clone ? { clone } : {}), down: flags.down === true })
       if (flags.format === 'json' || ctx.json) output({ ...ctx, json: true }, result, () => [])
       else process.stdout.write(flags.format === 'sql' ? planSql(result) : planMarkdown(result))
     })
@@ -40,17 +39,38 @@ export function registerPlan(program: Command): void {
     .command('packet')
     .description('write the production rollout packet: tiers with SQL, gates, deltas, rollback, hashes, readiness matrix')
     .requiredOption('--out <file.md>', 'where to write the packet')
-    .option('--clone <url>', 'a fresh marked clone of production to rehearse the tiers on (default: directus_gov_test_<today>)')
+    .option('--clone <url>', 'a fresh marked clone of production (no stage applied) to rehearse the tiers on (default: a throwaway clone made and dropped for the packet)')
     .action(async (_: PacketFlags, command: Command) => {
       const flags = command.optsWithGlobals<PacketFlags>()
       const ctx = await cliContext(flags)
-      const productionUrl = await resolveUrl(ctx, flags.url, PRODUCTION_DEFAULT)
-      const cloneUrl = flags.clone ?? withDatabase(productionUrl, cloneDefault())
-      const result = await packet({ productionUrl, cloneUrl, config: ctx.config })
-      await writeFile(flags.out ?? 'packet.md', result.markdown)
-      output(ctx, { out: flags.out, ospa: result.ospa, readiness: result.readiness }, () => [
-        `wrote ${flags.out ?? ''}`,
-        ...result.readiness.map((r) => `  ${r.id.padEnd(3)} ${r.verdict.padEnd(7)} ${r.reason}`),
+      const productionUrl = await resolveUrl(ctx, flags.url, PRODUCTION_DEFAULT, 'production')
+      const [{ packet }, { createClone, dropClone }, { redact }] = await Promise.all([
+        import('../../plan/packet.ts'),
+        import('../../clone/clone.ts'),
+        import('../../db/url.ts'),
       ])
+      let cloneUrl = flags.clone ? checkUrl(flags.clone, 'clone', '--clone') : undefined
+      let throwaway: string | undefined
+      if (!cloneUrl) {
+        // A clone the tiers can be rehearsed on must have no clone stage applied (two tracks):
+        // the packet makes its own, so a clone used by `demo` or `up` never stands in the way.
+        const made = await createClone({
+          from: productionUrl,
+          name: `${cloneDefault()}_packet_${Date.now().toString(36)}`,
+          proposal: ctx.config.ratificationProposal,
+          onProgress: ctx.progress,
+        })
+        cloneUrl = throwaway = made.url
+      }
+      try {
+        const result = await packet({ productionUrl, cloneUrl, config: ctx.config })
+        await writeFile(flags.out, result.markdown)
+        output(ctx, { out: flags.out, clone: redact(cloneUrl), ospa: result.ospa, readiness: result.readiness }, () => [
+          `wrote ${flags.out} (tiers rehearsed on ${redact(cloneUrl)}${throwaway ? ', a throwaway clone, dropped' : ''})`,
+          ...result.readiness.map((r) => `  ${r.id.padEnd(3)} ${r.verdict.padEnd(7)} ${r.reason}`),
+        ])
+      } finally {
+        if (throwaway) await dropClone(throwaway)
+      }
     })
 }

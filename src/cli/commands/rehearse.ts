@@ -1,11 +1,9 @@
 import { mkdir, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { Command } from 'commander'
-import { cliContext, cloneDefault, output, parseStrategy, PRODUCTION_DEFAULT, resolveAdmin, resolveProduction, resolveUrl, type CommonOptions } from '../context.ts'
-import { latestRecord, rehearse } from '../../rehearse/rehearse.ts'
-import { buildReport, reportMarkdown } from '../../rehearse/report.ts'
+import { checkUrl, cliContext, cloneDefault, output, parseStrategy, PRODUCTION_DEFAULT, resolveAdmin, resolveProduction, resolveUrl, type CommonOptions } from '../context.ts'
 import { withDatabase } from '../../db/url.ts'
-import { abortOnSignals, dumpProgressRenderer } from '../progress.ts'
+import { GovMigrateError } from '../../errors.ts'
 
 interface RehearseFlags extends CommonOptions {
   from?: string
@@ -15,6 +13,7 @@ interface RehearseFlags extends CommonOptions {
 
 interface ReportFlags extends CommonOptions {
   out: string
+  from?: string
 }
 
 export function registerRehearse(program: Command): void {
@@ -29,6 +28,7 @@ export function registerRehearse(program: Command): void {
       const strategy = parseStrategy(flags.strategy)
       const ctx = await cliContext(flags)
       const productionUrl = await resolveProduction(ctx, flags.from, flags.url)
+      const [{ rehearse }, { abortOnSignals, dumpProgressRenderer }] = await Promise.all([import('../../rehearse/rehearse.ts'), import('../progress.ts')])
       const progress = dumpProgressRenderer()
       const abort = abortOnSignals()
       const record = await rehearse({
@@ -42,19 +42,24 @@ export function registerRehearse(program: Command): void {
         signal: abort.signal,
         ...(ctx.json ? {} : { onStep: (s) => process.stdout.write(`${s.ok ? '✓' : '✗'} ${s.step}: ${s.detail}\n`) }),
       }).finally(() => abort.dispose())
-      if (ctx.json) output(ctx, record, () => [])
-      else process.stdout.write(`rehearsal ${record.verdict}: ${record.steps.length} steps\n`)
+      output(ctx, record, () => [`rehearsal ${record.verdict}: ${record.steps.length} steps`])
     })
 
   program
     .command('report')
     .description('write the evidence packet of the latest rehearsal on a clone: report.md and its JSON twin report.json')
     .requiredOption('--out <dir>', 'folder to write report.md and report.json into')
-    .option('--from <url>', 'production URL, to find the default clone on its server')
-    .action(async (_: ReportFlags & { from?: string }, command: Command) => {
-      const flags = command.optsWithGlobals<ReportFlags & { from?: string }>()
+    .option('--from <url>', 'production URL, to find the default clone on its server (instead of --url <clone url>)')
+    .action(async (_: ReportFlags, command: Command) => {
+      const flags = command.optsWithGlobals<ReportFlags>()
+      if (flags.url && flags.from) {
+        throw new GovMigrateError('report takes --url <clone url> or --from <production url>, not both', 'name the clone with --url, or production with --from to use its server’s directus_gov_test_<today>')
+      }
       const ctx = await cliContext(flags)
-      const cloneUrl = flags.url ?? withDatabase(flags.from ?? (await resolveUrl(ctx, undefined, PRODUCTION_DEFAULT)), cloneDefault())
+      const cloneUrl = flags.url
+        ? checkUrl(flags.url, 'clone')
+        : withDatabase(flags.from ? checkUrl(flags.from, 'production', '--from') : await resolveUrl(ctx, undefined, PRODUCTION_DEFAULT), cloneDefault())
+      const [{ latestRecord }, { buildReport, reportMarkdown }] = await Promise.all([import('../../rehearse/rehearse.ts'), import('../../rehearse/report.ts')])
       const report = buildReport(await latestRecord(cloneUrl), new Date())
       await mkdir(flags.out, { recursive: true })
       await writeFile(join(flags.out, 'report.md'), reportMarkdown(report))

@@ -1,6 +1,5 @@
 import type { Command } from 'commander'
 import { cliContext, cloneDefault, output, resolveUrl, type CommonOptions } from '../context.ts'
-import { verify } from '../../verify/verify.ts'
 import { GovMigrateError } from '../../errors.ts'
 
 export function registerVerify(program: Command): void {
@@ -10,13 +9,10 @@ export function registerVerify(program: Command): void {
     .action(async (_: CommonOptions, command: Command) => {
       const flags = command.optsWithGlobals<CommonOptions>()
       const ctx = await cliContext(flags)
-      const url = await resolveUrl(ctx, flags.url, cloneDefault())
+      const url = await resolveUrl(ctx, flags.url, cloneDefault(), 'target')
+      const [{ verify }, { verifyLines }] = await Promise.all([import('../../verify/verify.ts'), import('../format.ts')])
       const result = await verify(url, ctx.config)
-      output(ctx, result, () => [
-        `${result.database}: applied ${result.applied.length === 0 ? 'nothing' : result.applied.join(' ')}`,
-        ...result.checks.map((c) => `${c.ok ? '✓' : '✗'} ${c.name.padEnd(40)} expected ${c.expected.padEnd(16)} actual ${c.actual}`),
-        `${result.checks.filter((c) => c.ok).length} passed, ${result.checks.filter((c) => !c.ok).length} failed`,
-      ])
+      output(ctx, result, () => verifyLines(result))
       if (!result.ok) {
         const failed = result.checks.filter((c) => !c.ok).map((c) => c.name)
         throw new GovMigrateError(`verify failed: ${failed.join(', ')}`, 'compare expected and actual above; the clone is left as it is for inspection')
