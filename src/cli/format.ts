@@ -60,7 +60,7 @@ export function statusLines(s: Status): string[] {
 export function verifyLines(result: VerifyResult): string[] {
   return [
     `${result.database}: applied ${result.applied.length === 0 ? 'nothing' : result.applied.join(' ')}`,
-    ...columns(result.checks.map((c) => [c.ok ? '✓' : '✗', c.name, `expected ${c.expected}`, `actual ${c.actual}`])),
+    ...columns(result.checks.map((c) => [`${c.ok ? '✓' : '✗'} ${c.name}`, `expected ${c.expected}`, `actual ${c.actual}`])),
     `${result.checks.filter((c) => c.ok).length} checks passed, ${result.checks.filter((c) => !c.ok).length} failed`,
   ]
 }
