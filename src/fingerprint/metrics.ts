@@ -61,21 +61,30 @@ export const METRICS: readonly MetricDefinition[] = [
 
 export type Metrics = Record<string, number>
 
-/** Reads every metric in one statement (one snapshot); absent relations count as 0. */
+/**
+ * Reads every metric in one statement (one snapshot); absent relations count as 0.
+ * A view that several metrics read (the drift findings, the axis coverage) is evaluated
+ * once: a materialized CTE of the same name shadows it for the statement, so each
+ * metric's expression stays as written and the view's cost is paid once per measurement.
+ */
 export async function readMetrics(db: Kysely<DB>, metrics: readonly MetricDefinition[] = METRICS): Promise<Metrics> {
-  const required = [...new Set(metrics.flatMap((m) => (m.requires ? [m.requires] : [])))]
-  const present = new Set<string>()
-  if (required.length > 0) {
-    const { rows } = await sql<{ name: string }>`
-      select name from unnest(${required}::text[]) as name where to_regclass('public.' || name) is not null`.execute(db)
-    for (const row of rows) present.add(row.name)
+  const uses = new Map<string, number>()
+  for (const m of metrics) if (m.requires) uses.set(m.requires, (uses.get(m.requires) ?? 0) + 1)
+  const present = new Map<string, string>()
+  if (uses.size > 0) {
+    const { rows } = await sql<{ name: string; kind: string }>`
+      select name, c.relkind::text as kind from unnest(${[...uses.keys()]}::text[]) as name
+      join pg_class c on c.oid = to_regclass('public.' || name)`.execute(db)
+    for (const row of rows) present.set(row.name, row.kind)
   }
+  const shared = [...present].filter(([name, kind]) => kind === 'v' && (uses.get(name) ?? 0) > 1).map(([name]) => name)
   const columns = metrics.map((m) =>
     !m.requires || present.has(m.requires)
       ? sql`coalesce((${sql.raw(m.expression)}), 0)::int as ${sql.ref(m.key)}`
       : sql`0 as ${sql.ref(m.key)}`,
   )
-  const { rows } = await sql<Metrics>`select ${sql.join(columns)}`.execute(db)
+  const ctes = shared.map((name) => sql`${sql.id(name)} as materialized (select * from ${sql.id('public', name)})`)
+  const { rows } = ctes.length > 0 ? await sql<Metrics>`with ${sql.join(ctes)} select ${sql.join(columns)}`.execute(db) : await sql<Metrics>`select ${sql.join(columns)}`.execute(db)
   const row = rows[0]
   if (!row) throw new Error('the metrics query returned no row')
   return row
