@@ -1,7 +1,7 @@
 /**
  * Stage C — scanner write-half (clone).
  *
- * Ruleset RS-CLONE-TEST-1 (hard cap: max_candidates), then scan runs 1 and 2: the
+ * Ruleset RS-CLONE-TEST-1 (hard cap: max_candidates, the configured `scanner.maxCandidates`), then scan runs 1 and 2: the
  * first finds one candidate state per anchored group and one candidate object per
  * collection; the second is an idempotent re-run that finds nothing new.
  *
@@ -14,19 +14,16 @@ import { MARK } from '../src/markers.ts'
 import { removeScanRuns, scan } from '../src/pipeline/scanner.ts'
 import { GovMigrateError } from '../src/errors.ts'
 
-/** The hard cap of the clone ruleset: candidates a scan may hold. */
-const MAX_CANDIDATES = 1000
-
 export default defineMigration<DB>({
   id: 'C',
   title: 'scanner write-half: ruleset, two scan runs, bounded candidates',
   tier: 'clone',
   expect: (s) => ({ ruleset: 1, scan_run: 2, cand_state: s.groups, cand_object: s.collections }),
 
-  async up({ db, note }) {
+  async up({ db, note, limits }) {
     await db
       .insertInto('governance_ruleset')
-      .values({ ruleset_version: MARK.ruleset, max_candidates: MAX_CANDIDATES, created_by: MARK.cloneSeed })
+      .values({ ruleset_version: MARK.ruleset, max_candidates: limits.maxCandidates, created_by: MARK.cloneSeed })
       .execute()
     const options = { ruleset: MARK.ruleset, runPrefix: MARK.scanRunPrefix, triggeredBy: 'C' }
     const first = await scan(db, options)

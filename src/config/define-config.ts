@@ -23,6 +23,15 @@ export const configSchema = z
     ratificationProposal: z.string().min(1).default('APR-BOOT-AUTHMODEL-1'),
     /** How long a run waits for another run's advisory lock before giving up. */
     lockTimeoutMs: z.number().int().positive().default(30_000),
+    /**
+     * The scanner's safety bound: the most candidates (states + objects) a clone ruleset
+     * may hold (stage C writes it into the ruleset's max_candidates, and every scan of that
+     * ruleset is refused, with nothing written, above it). Scale N holds 40N.
+     */
+    scanner: z
+      .object({ maxCandidates: z.number().int().positive().default(1000) })
+      .strict()
+      .default({ maxCandidates: 1000 }),
     /** The zero-setup server used when no URL is given anywhere. */
     embedded: z
       .object({

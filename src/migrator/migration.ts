@@ -14,6 +14,14 @@ export interface MigrationContext<DB = Baseline> {
   shape: Shape
   /** Records a reading for the run's output (`coverage 100.00 %`). */
   note: (line: string) => void
+  /** Safety bounds from the configuration (the scanner's candidate cap). */
+  limits: Limits
+}
+
+/** Safety bounds a migration writes into the database, from `kysely.config.ts`. */
+export interface Limits {
+  /** The most candidates a clone scan may hold (`scanner.maxCandidates`). */
+  maxCandidates: number
 }
 
 /**

@@ -15,6 +15,7 @@ import { deleteLogEntry, logStorage, readLog, writeLogEntry, type LogEntry } fro
 import { assertHistory } from './history.ts'
 import { acquireRunLock, releaseRunLock } from './lock.ts'
 import { recordRehearsal } from './rehearsals.ts'
+import { analyzeNewTables } from './statistics.ts'
 import type { Deltas } from './migration.ts'
 
 export type Direction = 'up' | 'down'
@@ -178,11 +179,12 @@ async function applyOne(exec: Kysely<DB>, m: LoadedMigration, direction: Directi
     if (ctx.capture) ctx.capture.active = true
     try {
       // Every statement the body starts, awaited or not, is held to the whole statement policy.
-      await asMigrationBody(() => m.migration[direction]({ db: trx, shape, note: (line) => notes.push(line) }))
+      await asMigrationBody(() => m.migration[direction]({ db: trx, shape, note: (line) => notes.push(line), limits: { maxCandidates: ctx.config.scanner.maxCandidates } }))
     } finally {
       if (ctx.capture) ctx.capture.active = false
     }
     await assertOwnTransaction(trx, own)
+    if (direction === 'up') await analyzeNewTables(trx)
     const measured = measuredDeltas(before, await readMetrics(trx))
     const mismatches = deltaMismatches(expected, measured)
     if (mismatches.length > 0) {
