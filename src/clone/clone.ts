@@ -1,4 +1,5 @@
-import type pg from 'pg'
+import pg from 'pg'
+import { connectionError } from '../db/connection-error.ts'
 import { databaseExists, openDatabase, withClient } from '../db/database.ts'
 import { assertDatabaseName, copyDatabaseSql, databaseOf, ident, redact, withDatabase } from '../db/url.ts'
 import { describe, GovMigrateError, RefusedError } from '../errors.ts'
@@ -106,7 +107,15 @@ async function dropDatabase(admin: string, name: string, role?: string): Promise
   })
 }
 
-/** Drops half-made clones a killed run left (named …__partial, no session on them). */
+/**
+ * A clone in the making holds a session advisory lock on its partial's name in the server's
+ * `postgres` database for as long as it runs, so a concurrent run's sweep leaves it alone
+ * (it may have no session on it for a moment: between CREATE DATABASE and psql, or marking).
+ */
+const PARTIAL_LOCK = `select pg_try_advisory_lock(hashtext('gov-migrate:partial'), hashtext($1)) as ok`
+const PARTIAL_UNLOCK = `select pg_advisory_unlock(hashtext('gov-migrate:partial'), hashtext($1))`
+
+/** Drops half-made clones a killed run left (named …__partial, no session on them, no run making them). */
 export async function sweepPartials(admin: string): Promise<string[]> {
   return withClient(admin, async (client) => {
     const { rows } = await client.query<{ datname: string }>(
@@ -115,9 +124,32 @@ export async function sweepPartials(admin: string): Promise<string[]> {
          and not exists (select 1 from pg_stat_activity a where a.datname = d.datname and a.backend_type = 'client backend')`,
       [CLONE_PREFIX, PARTIAL],
     )
-    for (const row of rows) await client.query(`drop database if exists ${ident(row.datname)} with (force)`)
-    return rows.map((r) => r.datname)
+    const swept: string[] = []
+    for (const row of rows) {
+      if (!(await client.query<{ ok: boolean }>(PARTIAL_LOCK, [row.datname])).rows[0]?.ok) continue
+      try {
+        await client.query(`drop database if exists ${ident(row.datname)} with (force)`)
+        swept.push(row.datname)
+      } finally {
+        await client.query(PARTIAL_UNLOCK, [row.datname])
+      }
+    }
+    return swept
   })
+}
+
+/** Takes the partial's lock on a session of its own, held until `release`. */
+async function holdPartial(admin: string, partial: string): Promise<() => Promise<void>> {
+  const holder = new pg.Client({ connectionString: admin, application_name: 'gov-migrate:admin' })
+  holder.on('error', () => undefined)
+  await holder.connect().catch((error: unknown) => {
+    throw connectionError(error)
+  })
+  if (!(await holder.query<{ ok: boolean }>(PARTIAL_LOCK, [partial])).rows[0]?.ok) {
+    await holder.end()
+    throw new GovMigrateError(`another clone create is making "${partial}" on this server right now`, 'wait for it to finish, or pass another --name')
+  }
+  return () => holder.end().catch(() => undefined)
 }
 
 interface SourceFacts {
@@ -173,6 +205,17 @@ async function assertSameServer(admin: pg.Client, source: SourceFacts): Promise<
  * leaves nothing behind (a killed process leaves a partial the next run sweeps).
  */
 export async function createClone(options: CreateCloneOptions): Promise<CloneInfo> {
+  const admin = withDatabase(options.admin ?? options.from, 'postgres')
+  const release = await holdPartial(admin, `${assertDatabaseName(options.name ?? defaultCloneName())}${PARTIAL}`)
+  try {
+    return await buildClone(options)
+  } finally {
+    await release()
+  }
+}
+
+/** The work of createClone, under its partial's lock. */
+async function buildClone(options: CreateCloneOptions): Promise<CloneInfo> {
   const started = Date.now()
   assertDatabaseName(databaseOf(options.from))
   const name = assertDatabaseName(options.name ?? defaultCloneName())
