@@ -1,0 +1,93 @@
+/**
+ * The clone section of `npm run bench`: each strategy of `migrate clone` against the raw
+ * PostgreSQL tool doing the same copy, on one stand-in with organic bulk, in one run:
+ * dump (pg_dump | psql), template (createdb -T … -S FILE_COPY) and reset from a golden
+ * snapshot (dropdb + createdb -T golden). Raw and tool runs alternate, medians reported.
+ */
+import { createClone, fingerprintOf } from '../../src/clone/clone.ts'
+import { resetClone, snapshotClone } from '../../src/clone/snapshot.ts'
+import { withClient } from '../../src/db/database.ts'
+import { databaseOf, ident, withDatabase } from '../../src/db/url.ts'
+import { createFixture } from '../../src/fixture/fixture.ts'
+import { figure, medianOf, timed, timedShell, type Figure, type Timing } from './measure.ts'
+
+export interface CloneBenchOptions {
+  server: string
+  bulkBytes: number
+  proposal: string
+  runs: number
+  dumpRuns: number
+  /** pg_dump reaches the server (its major version is at least the server's). */
+  dump: boolean
+  log: (line: string) => void
+}
+
+const q = (s: string) => `'${s.replaceAll("'", `'\\''`)}'`
+
+export async function benchClones(options: CloneBenchOptions): Promise<{ figures: Figure[]; standInBytes: number; cleanup: () => Promise<void> }> {
+  const { server, log } = options
+  const drop = (name: string) => withClient(server, (c) => c.query(`drop database if exists ${ident(name)} with (force)`))
+  const names = ['directus_bench', 'directus_gov_test_bench', 'directus_gov_test_bench_golden', 'bench_raw_copy', 'bench_raw_dump']
+  const cleanup = async () => {
+    for (const name of names) await drop(name)
+  }
+  await cleanup()
+  const source = withDatabase(server, 'directus_bench')
+  log(`building the stand-in with organic bulk to ${(options.bulkBytes / 1024 / 1024).toFixed(0)} MB`)
+  await createFixture({ url: source, bulkBytes: options.bulkBytes })
+  // A checkpoint, so no copy pays for another's dirty pages.
+  const settle = () => withClient(server, (c) => c.query('checkpoint'))
+  await settle()
+  const standInBytes = await withClient(source, async (c) => Number((await c.query<{ n: string }>('select pg_database_size(current_database()) as n')).rows[0]?.n))
+  // The libpq tools get the same server as the URLs (password, host and port included).
+  const url = new URL(server)
+  const env = { ...process.env, PGHOST: url.hostname, PGPORT: url.port || '5432', PGUSER: decodeURIComponent(url.username || 'postgres'), PGPASSWORD: decodeURIComponent(url.password), PGDATABASE: 'postgres' }
+  const figures: Figure[] = []
+
+  if (options.dump) {
+    const raw: Timing[] = []
+    const tool: Timing[] = []
+    for (let i = 0; i < options.dumpRuns; i++) {
+      log(`dump ${i + 1}/${options.dumpRuns}: raw pg_dump | psql`)
+      raw.push(timedShell(`createdb bench_raw_dump && pg_dump --no-owner --no-acl --dbname ${q(source)} | psql -X -q -v ON_ERROR_STOP=1 --single-transaction --dbname bench_raw_dump`, env))
+      await drop('bench_raw_dump')
+      await settle()
+      log(`dump ${i + 1}/${options.dumpRuns}: migrate clone create --strategy dump`)
+      tool.push(await timed(() => createClone({ from: source, name: 'directus_gov_test_bench', proposal: options.proposal, strategy: 'dump' })))
+      await drop('directus_gov_test_bench')
+      await settle()
+    }
+    figures.push(figure('clone', 'clone create --strategy dump', medianOf(tool), 'pg_dump | psql', medianOf(raw), 1.1))
+  } else log('dump: skipped (no pg_dump that reaches this server; run against a PostgreSQL 15 cluster)')
+
+  const raw: Timing[] = []
+  const tool: Timing[] = []
+  for (let i = 0; i < options.runs; i++) {
+    log(`template ${i + 1}/${options.runs}`)
+    raw.push(timedShell('createdb -T directus_bench -S FILE_COPY bench_raw_copy', env))
+    await drop('bench_raw_copy')
+    await settle()
+    tool.push(await timed(() => createClone({ from: source, name: 'directus_gov_test_bench', proposal: options.proposal, strategy: 'template' })))
+    if (i < options.runs - 1) await drop('directus_gov_test_bench')
+    await settle()
+  }
+  figures.push(figure('clone', 'clone create --strategy template', medianOf(tool), 'createdb -T … -S FILE_COPY', medianOf(raw), 1.3))
+
+  const clone = withDatabase(server, 'directus_gov_test_bench')
+  await snapshotClone(clone)
+  const golden = `${databaseOf(clone)}_golden`
+  const rawReset: Timing[] = []
+  const toolReset: Timing[] = []
+  timedShell(`createdb -T ${golden} -S FILE_COPY bench_raw_copy`, env)
+  for (let i = 0; i < options.runs; i++) {
+    log(`reset ${i + 1}/${options.runs}`)
+    await settle()
+    rawReset.push(timedShell(`dropdb --force bench_raw_copy && createdb -T ${golden} -S FILE_COPY bench_raw_copy`, env))
+    await settle()
+    toolReset.push(await timed(() => resetClone(clone)))
+  }
+  figures.push(figure('clone', 'clone reset', medianOf(toolReset), 'dropdb + createdb -T golden -S FILE_COPY', medianOf(rawReset), 1.2))
+  // The reset clone is still whole: its fingerprint is the one it was made with.
+  await fingerprintOf(clone, options.proposal)
+  return { figures, standInBytes, cleanup }
+}
