@@ -115,8 +115,11 @@ async function dropDatabase(admin: string, name: string, role?: string): Promise
 const PARTIAL_LOCK = `select pg_try_advisory_lock(hashtext('gov-migrate:partial'), hashtext($1)) as ok`
 const PARTIAL_UNLOCK = `select pg_advisory_unlock(hashtext('gov-migrate:partial'), hashtext($1))`
 
-/** Drops half-made clones a killed run left (named …__partial, no session on them, no run making them). */
-export async function sweepPartials(admin: string): Promise<string[]> {
+/**
+ * Drops half-made clones a killed run left (named …__partial, no session on them, no run
+ * making them); `own` is the partial the calling run holds the lock of (a leftover of its name).
+ */
+export async function sweepPartials(admin: string, own?: string): Promise<string[]> {
   return withClient(admin, async (client) => {
     const { rows } = await client.query<{ datname: string }>(
       `select datname from pg_database d
@@ -126,6 +129,11 @@ export async function sweepPartials(admin: string): Promise<string[]> {
     )
     const swept: string[] = []
     for (const row of rows) {
+      if (row.datname === own) {
+        await client.query(`drop database if exists ${ident(row.datname)} with (force)`)
+        swept.push(row.datname)
+        continue
+      }
       if (!(await client.query<{ ok: boolean }>(PARTIAL_LOCK, [row.datname])).rows[0]?.ok) continue
       try {
         await client.query(`drop database if exists ${ident(row.datname)} with (force)`)
@@ -232,7 +240,7 @@ async function buildClone(options: CreateCloneOptions): Promise<CloneInfo> {
   const source = assertDatabaseName(facts.database)
   if (hasClonePrefix(source)) throw new RefusedError(`refused: the source "${source}" is itself a clone`, 'clone from the production database')
   await withClient(admin, (client) => assertSameServer(client, facts))
-  await sweepPartials(admin)
+  await sweepPartials(admin, partial)
 
   options.onProgress?.(`reading the fingerprint of ${source} (read-only)`)
   const sourceFingerprint = await fingerprintOf(options.from, options.proposal)
