@@ -1,4 +1,6 @@
-import { readFileSync } from 'node:fs'
+import { existsSync, readFileSync } from 'node:fs'
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
 import { Command, CommanderError } from 'commander'
 import { EXIT, failureLine, failureOf } from './failure.ts'
 import { takeResult } from './context.ts'
@@ -15,9 +17,13 @@ import { registerVerify } from './commands/verify.ts'
 
 export { EXIT }
 
+/** The version in the package.json above this file (src/cli/, or wherever the build put it under dist/). */
 function version(): string {
-  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
-  return pkg.version
+  for (let dir = dirname(fileURLToPath(import.meta.url)); ; dir = dirname(dir)) {
+    const file = join(dir, 'package.json')
+    if (existsSync(file)) return (JSON.parse(readFileSync(file, 'utf8')) as { version: string }).version
+    if (dir === dirname(dir)) return 'unknown'
+  }
 }
 
 /**

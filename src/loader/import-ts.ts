@@ -18,7 +18,9 @@ export async function importTs(file: string): Promise<unknown> {
   const here = fileURLToPath(import.meta.url)
   try {
     if (here.endsWith('.ts')) return await import(pathToFileURL(file).href)
-    return await import(pathToFileURL(await compiled(resolve(file), dirname(dirname(here)))).href)
+    // Compiled, this code sits somewhere under <package>/dist/ (in a shared chunk, maybe).
+    const distDir = here.slice(0, here.lastIndexOf(`${sep}dist${sep}`) + `${sep}dist`.length)
+    return await import(pathToFileURL(await compiled(resolve(file), distDir)).href)
   } catch (error) {
     throw new Error(loadErrorLine(error), { cause: error })
   }
@@ -79,6 +81,8 @@ async function compiled(file: string, distDir: string): Promise<string> {
       {
         name: 'package-src-to-dist',
         setup(b) {
+          // kysely too: the migration’s `sql` is the CLI’s own (dist/vendor/kysely.js).
+          b.onResolve({ filter: /^kysely$/ }, () => ({ path: pathToFileURL(join(distDir, 'vendor', 'kysely.js')).href, external: true }))
           // This package's own modules come from dist/, the very ones the CLI runs.
           b.onResolve({ filter: /\.ts$/ }, (args) => {
             const target = resolve(args.resolveDir, args.path)

@@ -1,0 +1,82 @@
+import assert from 'node:assert/strict'
+import { execFile, spawnSync } from 'node:child_process'
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { promisify } from 'node:util'
+import { after, before, describe, it } from 'node:test'
+import { markedClone, ROOT, standIn } from '../helpers.ts'
+
+const run = promisify(execFile)
+
+/** dist/ as `npm install` builds it (scripts/build.ts); rebuilt here only when src/ is newer. */
+function ensureBuilt(): void {
+  const built = join(ROOT, 'dist', 'index.js')
+  const newest = readdirSync(join(ROOT, 'src'), { withFileTypes: true, recursive: true })
+    .filter((e) => e.isFile())
+    .reduce((t, e) => Math.max(t, statSync(join(e.parentPath, e.name)).mtimeMs), 0)
+  if (existsSync(built) && statSync(built).mtimeMs >= newest) return
+  const result = spawnSync(process.execPath, ['--import', 'tsx', 'scripts/build.ts'], { cwd: ROOT, encoding: 'utf8' })
+  assert.equal(result.status, 0, result.stdout)
+}
+
+/** A user's project: its own package.json, gov-migrate in its node_modules (as `npm install <path>` links it). */
+function scratchProject(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'gov-migrate-user-'))
+  after(() => rmSync(dir, { recursive: true, force: true }))
+  writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: 'user', type: 'module', private: true, dependencies: { 'gov-migrate': `file:${ROOT}` } }))
+  mkdirSync(join(dir, 'node_modules'))
+  symlinkSync(ROOT, join(dir, 'node_modules', 'gov-migrate'))
+  return dir
+}
+
+describe('the programmatic API', () => {
+  before(ensureBuilt)
+
+  it('package.json exports built JavaScript with type declarations', () => {
+    const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { exports: Record<string, { types: string; import: string }> }
+    const main = pkg.exports['.']
+    assert.ok(main)
+    assert.match(main.import, /^\.\/dist\/.*\.js$/)
+    assert.match(main.types, /^\.\/dist\/.*\.d\.ts$/)
+    assert.ok(existsSync(join(ROOT, main.import)) && existsSync(join(ROOT, main.types)))
+  })
+
+  it('a plain Node program imports gov-migrate and runs fingerprint, up, status, verify; a refusal is a RefusedError', async () => {
+    const production = await standIn()
+    const clone = await markedClone(production)
+    const dir = scratchProject()
+    writeFileSync(
+      join(dir, 'program.mjs'),
+      `import { loadConfig, fingerprint, up, status, verify, RefusedError } from 'gov-migrate'
+const [configFile, production, clone] = process.argv.slice(2)
+const config = await loadConfig(configFile)
+const entry = await fingerprint(production, config.ratificationProposal)
+const run = await up({ url: clone, config, to: 'A' })
+const st = await status(clone, config)
+const checked = await verify(clone, config)
+let refused = null
+try { await up({ url: production, config, to: 'A' }) } catch (error) { refused = error instanceof RefusedError ? error.name : String(error) }
+console.log(JSON.stringify({ gap: entry.gap, applied: run.steps.map((s) => s.id), a: st.migrations.find((m) => m.id === 'A').applied, verified: checked.ok, refused }))
+`,
+    )
+    const { stdout } = await run(process.execPath, ['program.mjs', join(ROOT, 'kysely.config.ts'), production, clone], { cwd: dir })
+    assert.deepEqual(JSON.parse(stdout), { gap: 210, applied: ['A'], a: true, verified: true, refused: 'RefusedError' })
+  })
+
+  it('a TypeScript program type-checks against the declarations', async () => {
+    const dir = scratchProject()
+    writeFileSync(
+      join(dir, 'program.ts'),
+      `import { status, type Status, type LoadedConfig } from 'gov-migrate'
+export async function pending(url: string, config: LoadedConfig): Promise<string[]> {
+  const s: Status = await status(url, config)
+  return s.migrations.filter((m) => !m.applied).map((m) => m.id)
+}
+`,
+    )
+    writeFileSync(join(dir, 'tsconfig.json'), JSON.stringify({ compilerOptions: { module: 'nodenext', moduleResolution: 'nodenext', strict: true, noEmit: true, skipLibCheck: false, types: [] }, files: ['program.ts'] }))
+    const result = spawnSync(process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', dir], { encoding: 'utf8' })
+    assert.equal(result.status, 0, result.stdout)
+  })
+})
