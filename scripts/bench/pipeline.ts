@@ -8,6 +8,8 @@ import type { LoadedConfig } from '../../src/config/load-config.ts'
 import { withClient } from '../../src/db/database.ts'
 import { ident, withDatabase } from '../../src/db/url.ts'
 import { createFixture } from '../../src/fixture/fixture.ts'
+import { dropWriterRoleIfUnused, writerRoleName } from '../../src/db/clone-role.ts'
+import { hasClonePrefix } from '../../src/guard/guard.ts'
 import { down, up } from '../../src/migrator/migrator.ts'
 import { figure, medianOf, timed, type Figure, type Timing } from './measure.ts'
 
@@ -25,7 +27,10 @@ export async function benchPipeline(options: PipelineBenchOptions): Promise<{ fi
   const names = options.scales.flatMap((n) => [`directus_bench_s${n}`, `directus_gov_test_bench_s${n}`])
   const cleanup = async () => {
     await withClient(server, async (c) => {
-      for (const name of names) await c.query(`drop database if exists ${ident(name)} with (force)`)
+      for (const name of names) {
+        await c.query(`drop database if exists ${ident(name)} with (force)`)
+        if (hasClonePrefix(name)) await dropWriterRoleIfUnused(c, writerRoleName(name))
+      }
     })
   }
   await cleanup()
