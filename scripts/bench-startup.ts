@@ -10,6 +10,7 @@ import { spawnSync } from 'node:child_process'
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
+import type { Figure } from './bench/measure.ts'
 
 const ROOT = resolve(import.meta.dirname, '..')
 const BIN = join(ROOT, 'bin', 'migrate.js')
@@ -81,6 +82,42 @@ export function startupFigures(production: string, clone: string, runs = 15): St
     compare('migrate status', [BIN, 'status', '--url', clone], 'node + pg connect, select 1', ['-e', bare], 2, runs),
     compare('migrate fingerprint', [BIN, 'fingerprint', '--url', production], 'node + pg connect, select 1', ['-e', bare], 2, runs),
   ]
+}
+
+/**
+ * The start-up section of `npm run bench` (`--only startup`): a stand-in and a marked clone of
+ * it made for the purpose, the figures in the benchmark's row format, and their cleanup.
+ */
+export async function benchStartup(options: { server: string; proposal: string; runs: number; log: (line: string) => void }): Promise<{ figures: Figure[]; cleanup: () => Promise<void> }> {
+  const { withClient } = await import('../src/db/database.ts')
+  const { ident, withDatabase } = await import('../src/db/url.ts')
+  const { createFixture } = await import('../src/fixture/fixture.ts')
+  const { createClone } = await import('../src/clone/clone.ts')
+  const production = withDatabase(options.server, 'directus_bench_startup')
+  const cloneName = 'directus_gov_test_bench_startup'
+  const cleanup = async () => {
+    for (const name of [cloneName, 'directus_bench_startup']) {
+      await withClient(options.server, (c) => c.query(`drop database if exists ${ident(name)} with (force)`))
+    }
+  }
+  options.log('start-up: a stand-in and a clone to run status and fingerprint on')
+  await createFixture({ url: production })
+  const clone = (await createClone({ from: production, name: cloneName, proposal: options.proposal })).url
+  const rows = startupFigures(production, clone, Math.max(options.runs, 9))
+  const figures = rows.map((r): Figure => ({
+    section: 'start-up',
+    what: r.what,
+    ms: r.medianMs,
+    peakMb: r.peakRssMb,
+    baseline: r.baseline,
+    baselineMs: r.baselineMs,
+    baselinePeakMb: r.baselinePeakRssMb,
+    ratio: r.ratio,
+    limit: r.target,
+    ok: r.ok,
+    runs: Math.max(options.runs, 9),
+  }))
+  return { figures, cleanup }
 }
 
 export function startupTable(rows: readonly StartupRow[]): string[] {

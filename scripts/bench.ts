@@ -1,9 +1,10 @@
 /**
  * `npm run bench -- [--url <server url>] [--size 1.2GB] [--scales 1,10,25,100] [--runs 3]
- * [--dump-runs 1] [--only clones|pipeline] [--json]`: measured, never asserted by a test.
+ * [--dump-runs 1] [--only clones|pipeline|startup] [--json]`: measured, never asserted by a test.
  * Every figure is a ratio against its raw baseline measured in the same run, with the
  * peak memory: clones against the PostgreSQL tools (scripts/bench/clones.ts), the
- * pipeline at scale N against N × scale 1 (scripts/bench/pipeline.ts). A table on
+ * pipeline at scale N against N × scale 1 (scripts/bench/pipeline.ts), the CLI's start-up
+ * against node + pg (scripts/bench-startup.ts). A table on
  * stdout, or with `--json` one document; progress on stderr. The dump row needs a
  * pg_dump that reaches the server: run it against a PostgreSQL 15 cluster (`--url`).
  */
@@ -16,6 +17,7 @@ import { withClient } from '../src/db/database.ts'
 import { parseSize } from '../src/fixture/fixture.ts'
 import { benchClones } from './bench/clones.ts'
 import { benchPipeline } from './bench/pipeline.ts'
+import { benchStartup } from './bench-startup.ts'
 import type { Figure } from './bench/measure.ts'
 
 const args = process.argv.slice(2)
@@ -61,6 +63,12 @@ try {
     const pipeline = await benchPipeline({ server, config, scales, runs, log })
     cleanups.push(pipeline.cleanup)
     figures.push(...pipeline.figures)
+  }
+  if (only === undefined || only === 'startup') {
+    // The compiled CLI against its raw baselines (scripts/bench-startup.ts; build first: npm run build).
+    const startup = await benchStartup({ server, proposal: config.ratificationProposal, runs, log })
+    cleanups.push(startup.cleanup)
+    figures.push(...startup.figures)
   }
 } finally {
   for (const cleanup of cleanups) await cleanup()
