@@ -260,10 +260,14 @@ async function buildClone(options: CreateCloneOptions): Promise<CloneInfo> {
           await client.query(copyDatabaseSql(partial, source, facts.serverMajor * 10000))
           return { strategy: 'template' as const, fallback: undefined }
         } catch (error) {
-          if (!inUse(error)) {
+          // An admin role that is not a superuser may copy only databases it owns (42501): dump instead.
+          if (requested === 'auto' && (error as { code?: unknown }).code === '42501') {
+            why = `${describe(error)} (42501: the admin role may not copy "${source}")`
+          } else if (inUse(error)) {
+            why = `${describe(error)} (55006)`
+          } else {
             throw new GovMigrateError(`CREATE DATABASE … TEMPLATE ${source} failed: ${describe(error)}`, 'read the error, or clone with --strategy dump', { cause: error })
           }
-          why = `${describe(error)} (55006)`
         }
       }
       if (requested === 'template') {
@@ -364,7 +368,7 @@ export async function dropClone(url: string): Promise<string> {
     throw new GovMigrateError(`cannot connect to "${databaseOf(url)}": ${error instanceof Error ? error.message : String(error)}`, 'check the URL; nothing was dropped', { cause: error })
   })
   // A golden snapshot is dropped like any marked clone (the guard only keeps it from being migrated).
-  const refusal = cloneRefusal({ ...facts, marker: facts.marker && { ...facts.marker, golden: false } })
+  const refusal = facts.marker?.golden && cloneRole(facts) !== null ? null : cloneRefusal(facts)
   if (refusal) throw new RefusedError(`refused: ${refusal}; only marked clones are dropped`, CLONE_FIX)
   const name = assertDatabaseName(facts.database)
   await dropDatabase(withDatabase(url, 'postgres'), name, cloneRole(facts) ?? undefined)

@@ -33,6 +33,13 @@ export async function ensureWriterRole(admin: Queryable, role: string): Promise<
       { cause: error },
     )
   }
+  // An admin role that is not a superuser hands objects to the role only as a member of it
+  // (ALTER … OWNER TO needs SET ROLE to the new owner); the role itself stays a member of nothing.
+  const self = await admin.query<{ su: boolean; member: boolean }>(
+    `select r.rolsuper as su, pg_catalog.pg_has_role(current_user, $1, 'MEMBER') as member from pg_catalog.pg_roles r where r.rolname = current_user`,
+    [role],
+  )
+  if (self.rows[0] && !self.rows[0].su && !self.rows[0].member) await admin.query(`grant ${ident(role)} to current_user`)
   const found = await admin.query<RoleRow>(
     `select r.rolsuper, r.rolcreatedb, r.rolcreaterole, r.rolreplication, r.rolbypassrls,
             array(select g.rolname::text from pg_catalog.pg_auth_members m join pg_catalog.pg_roles g on g.oid = m.roleid where m.member = r.oid) as memberships
@@ -180,13 +187,13 @@ export async function handOverClone(admin: Queryable, database: string, role: st
   const approvals = `${APPROVALS_SCHEMA}.${APPROVALS_TABLE}`
   await admin.query('begin')
   try {
-    await admin.query(`alter database ${ident(database)} owner to ${to}`)
-    const { rows } = await admin.query<OwnedObject>(OBJECTS_SQL, [TOOL_SCHEMA, APPROVALS_SCHEMA, approvals])
-    for (const object of rows) await admin.query(`alter ${object.kind} ${object.name} owner to ${to}`)
-    // The approvals' schema: owned by the admin role, usable by the clone's role.
+    // The approvals' schema: owned by the admin role, usable by the clone's role (first, while
+    // the admin role still owns the database and so `public`, owned by pg_database_owner).
     await admin.query(`create schema if not exists ${ident(APPROVALS_SCHEMA)}`)
     await admin.query(`alter schema ${ident(APPROVALS_SCHEMA)} owner to current_user`)
     await admin.query(`grant usage, create on schema ${ident(APPROVALS_SCHEMA)} to ${to}`)
+    const { rows } = await admin.query<OwnedObject>(OBJECTS_SQL, [TOOL_SCHEMA, APPROVALS_SCHEMA, approvals])
+    for (const object of rows) await admin.query(`alter ${object.kind} ${object.name} owner to ${to}`)
     const present = await admin.query<{ ok: boolean }>('select pg_catalog.to_regclass($1) is not null as ok', [approvals])
     if (present.rows[0]?.ok) {
       await admin.query(`alter table ${ident(APPROVALS_SCHEMA)}.${ident(APPROVALS_TABLE)} owner to current_user`)
@@ -206,6 +213,7 @@ export async function handOverClone(admin: Queryable, database: string, role: st
       else if (t.name === 'clone_marker') await admin.query(`grant select on table ${name} to ${to}`)
       else await admin.query(`grant select, insert, update, delete on table ${name} to ${to}`)
     }
+    await admin.query(`alter database ${ident(database)} owner to ${to}`)
     await admin.query('commit')
   } catch (error) {
     await admin.query('rollback').catch(() => undefined)

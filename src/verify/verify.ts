@@ -119,7 +119,9 @@ export async function verify(url: string, config: LoadedConfig): Promise<VerifyR
         if (marker) {
           let differ: string
           try {
-            const production = await fingerprintOf(withDatabase(url, marker.sourceDatabase), config.ratificationProposal)
+            // The production channel when configured (the admin role may not read production's tables).
+            const productionUrl = config.productionUrl ? withDatabase(config.productionUrl, marker.sourceDatabase) : withDatabase(url, marker.sourceDatabase)
+            const production = await fingerprintOf(productionUrl, config.ratificationProposal)
             const keys = diffFingerprints(marker.sourceFingerprint, production)
             differ = keys.length === 0 ? 'no difference' : keys.join(', ')
           } catch (error) {

@@ -14,6 +14,8 @@ import { openDatabase } from '../../src/db/database.ts'
 import { databaseOf, withDatabase } from '../../src/db/url.ts'
 import { writerRoleName } from '../../src/db/clone-role.ts'
 import { sql } from 'kysely'
+import { writeFileSync } from 'node:fs'
+import { assertDumpTools } from '../../src/clone/dump.ts'
 
 /** Production as the catalog and the data say, read with a plain client (not the tool's code). */
 async function productionState(url: string): Promise<string> {
@@ -281,5 +283,69 @@ describe('red team: nothing can be shadowed', () => {
     const viaEnv = await cli(['fingerprint', '--url', production], { env: { PGOPTIONS: '-c statement_timeout=0' } })
     assert.equal(viaEnv.code, 3, viaEnv.stderr)
     assert.match(viaEnv.stderr, /^migrate: refused: PGOPTIONS is set in the environment/)
+  })
+})
+
+describe('two channels: a read-only production role and an admin role that is not a superuser', () => {
+  it('clone create reads production only through the read-only role; the admin makes the clone and its role; drop removes both', async (t) => {
+    const production = await standIn()
+    const canDump = await assertDumpTools(await scalar<number>(production, `select current_setting('server_version_num')::int / 10000 as v`)).then(() => true, () => false)
+    if (!canDump) {
+      t.skip('no pg_dump for this server: a non-superuser admin may not template-copy production, so it needs the dump')
+      return
+    }
+    const suffix = `${process.pid}_${Date.now() % 100000}`
+    const reader = `gm_reader_${suffix}`
+    const admin = `gm_admin_${suffix}`
+    const name = uniqueName('directus_gov_test_ch')
+    const role = writerRoleName(name)
+    const as = (user: string, url: string) => { const u = new URL(url); u.username = user; return u.toString() }
+    await withClient(production, async (c) => {
+      await c.query(`create role ${reader} login`)
+      await c.query(`grant pg_read_all_data to ${reader}`)
+      await c.query(`create role ${admin} login createdb createrole`)
+    })
+    try {
+      const readOnly = as(reader, production)
+      const before = await productionState(production)
+      const fp = await cli(['fingerprint', '--json', '--url', readOnly])
+      assert.equal(fp.code, 0, fp.stderr)
+      const made = await cli(['clone', 'create', '--from', readOnly, '--url', as(admin, withDatabase(production, 'postgres')), '--name', name, '--json'])
+      assert.equal(made.code, 0, made.stderr)
+      assert.equal(JSON.parse(made.stdout).role, role)
+      const clone = as(admin, withDatabase(production, name))
+      const project = projectCopy({ upTo: '0001' })
+      writeFileSync(project.config, `export default { migrationsDir: 'migrations', productionUrl: ${JSON.stringify(readOnly)} }\n`)
+      for (const args of [['up', '--to', 'A'], ['verify'], ['status'], ['down', '--to', '0']]) {
+        const run = await cli([...args, '--url', clone, '--config', project.config])
+        assert.equal(run.code, 0, `${args.join(' ')}: ${run.stderr}`)
+      }
+      assert.equal(await scalar(clone, `select datdba::regrole::text as v from pg_database where datname = current_database()`), role)
+      const dropped = await cli(['clone', 'drop', '--url', clone])
+      assert.equal(dropped.code, 0, dropped.stderr)
+      assert.equal(await scalar<number>(production, 'select count(*)::int as v from pg_roles where rolname = $1', [role]), 0)
+      assert.equal(await productionState(production), before)
+    } finally {
+      await withClient(withDatabase(production, 'postgres'), async (c) => {
+        await c.query(`drop database if exists ${name} with (force)`)
+        await c.query(`drop database if exists ${name}__partial with (force)`)
+        await c.query(`drop role if exists ${role}`).catch(() => undefined)
+        await c.query(`drop role if exists ${reader}`)
+        await c.query(`drop role if exists ${admin}`)
+      })
+    }
+  })
+
+  it('a golden snapshot is dropped like its clone, and the role goes with the last database that holds it', async () => {
+    const production = await standIn()
+    const clone = await cliClone(production)
+    const role = writerRoleName(databaseOf(clone))
+    dropLater(`${databaseOf(clone)}_golden`)
+    assert.equal((await cli(['clone', 'snapshot', '--url', clone])).code, 0)
+    assert.equal((await cli(['clone', 'drop', '--url', clone])).code, 0)
+    assert.equal(await scalar<number>(production, 'select count(*)::int as v from pg_roles where rolname = $1', [role]), 1, 'the golden snapshot still holds the role')
+    const golden = await cli(['clone', 'drop', '--url', `${clone}_golden`])
+    assert.equal(golden.code, 0, golden.stderr)
+    assert.equal(await scalar<number>(production, 'select count(*)::int as v from pg_roles where rolname = $1', [role]), 0)
   })
 })
