@@ -1,5 +1,5 @@
 import type { LoadedConfig } from '../config/load-config.ts'
-import { redact } from '../db/url.ts'
+import { databaseOf, redact } from '../db/url.ts'
 import { GovMigrateError } from '../errors.ts'
 import { cloneRefusal, type Tier } from '../guard/guard.ts'
 import { readConnectionFacts } from '../guard/connection-facts.ts'
@@ -10,6 +10,8 @@ import type { Deltas } from '../migrator/migration.ts'
 import { formatDeltas } from '../migrator/migration.ts'
 import { readLog } from '../migrator/log-storage.ts'
 import { formatQuery } from './format-sql.ts'
+import { diffSchemaFiles, typeDiff, typeDiffMarkdown, type TypeDiff } from './type-diff.ts'
+import { schemaFilesAround } from '../db/schema-files.ts'
 
 export interface PlanOptions {
   /** The database the plan is for (production or a clone); only read. */
@@ -29,6 +31,8 @@ export interface PlanItem {
   sha256: string
   /** Preconditions: the ospa gate for production tiers, then the stop-gates. */
   gates: string[]
+  /** How the generated TypeScript types change across it (reversed for a down). */
+  types: TypeDiff
   expect: Deltas
   /** The statements the migration runs, captured in a rehearsal that rolled back. */
   sql: CapturedQuery[]
@@ -47,7 +51,7 @@ export interface Plan {
   items: PlanItem[]
 }
 
-async function isMarked(url: string): Promise<boolean> {
+export async function isMarked(url: string): Promise<boolean> {
   return withClient(url, async (client) => cloneRefusal(await readConnectionFacts(client)) === null)
 }
 
@@ -55,13 +59,16 @@ async function isMarked(url: string): Promise<boolean> {
 export async function planItems(config: LoadedConfig, steps: readonly StepEvent[]): Promise<PlanItem[]> {
   const loaded = await migrationsOf(config)
   return steps.map((step) => {
-    const m = loaded.find((l) => l.name === step.name)?.migration
+    const loadedStep = loaded.find((l) => l.name === step.name)
+    const m = loadedStep?.migration
     const gates = [
       ...(step.tier === 'production' ? [`ospa ≥ 1 (approvals of ${config.ratificationProposal}), read with for share in the same transaction`] : []),
       ...(m?.requiresDecision && step.direction === 'up' ? ['an explicit decision: --activate-emit'] : []),
       ...(step.direction === 'up' ? (m?.gates ?? []).map((g) => g.name) : []),
     ]
-    return { id: step.id, name: step.name, title: step.title, tier: step.tier, sha256: step.sha256, gates, expect: step.expected, sql: step.sql ?? [], measured: step.measured, notes: step.notes }
+    const around = loadedStep ? schemaFilesAround(loaded, loadedStep) : undefined
+    const types = !loadedStep || !around ? diffSchemaFiles(config, '', '') : step.direction === 'up' ? typeDiff(config, loaded, loadedStep) : diffSchemaFiles(config, around.after, around.before)
+    return { id: step.id, name: step.name, title: step.title, tier: step.tier, sha256: step.sha256, gates, types, expect: step.expected, sql: step.sql ?? [], measured: step.measured, notes: step.notes }
   })
 }
 
@@ -112,9 +119,30 @@ export async function appliedOn(url: string): Promise<Set<string>> {
   }
 }
 
+/** A gate as the summary shows it: the ospa gate's long wording shortened. */
+function shortGate(gate: string): string {
+  return gate.startsWith('ospa ≥ 1') ? 'ospa ≥ 1' : gate.startsWith('an explicit decision') ? '--activate-emit' : gate
+}
+
+/** One line per stage: tier, type change, data change, gates (the plan's summary). */
+export function planSummary(items: readonly PlanItem[]): { id: string; tier: Tier; types: string; data: string; gates: string }[] {
+  return items.map((item) => ({
+    id: item.id,
+    tier: item.tier,
+    types: item.types.summary.replace(/^types: /, ''),
+    data: formatDeltas(item.expect),
+    gates: item.gates.length === 0 ? 'none' : item.gates.map(shortGate).join('; '),
+  }))
+}
+
 export function planMarkdown(p: Plan): string {
   const lines = [`# Plan: migrate ${p.direction} (${p.items.length} migration${p.items.length === 1 ? '' : 's'})`, '']
   if (p.items.length === 0) lines.push('Nothing to do.')
+  else {
+    lines.push('| # | stage | tier | types | data (declared) | gates |', '| --- | --- | --- | --- | --- | --- |')
+    planSummary(p.items).forEach((row, i) => lines.push(`| ${i + 1} | ${row.id} | ${row.tier} | ${row.types} | ${row.data} | ${row.gates} |`))
+    lines.push('')
+  }
   for (const item of p.items) lines.push(...itemMarkdown(item), '')
   return `${lines.join('\n').trimEnd()}\n`
 }
@@ -129,14 +157,34 @@ export function itemMarkdown(item: PlanItem, heading = '##'): string[] {
     `- declared deltas: ${formatDeltas(item.expect)}`,
     `- measured in the rehearsal: ${formatDeltas(item.measured)}`,
     '',
+    ...typeDiffMarkdown(item.types),
+    '',
     '```sql',
     item.sql.length === 0 ? '-- no statement' : item.sql.map(formatQuery).join('\n\n'),
     '```',
   ]
 }
 
+/**
+ * The plan as a script psql runs as it is (`psql -X -f plan.sql <url>`): a summary in comments,
+ * then each migration's statements, parameters inlined as quoted literals, in its own transaction.
+ * It replays what the bodies ran in the rehearsal; the ospa gate, the stop-gates, the delta check
+ * and the log entry are `migrate up`'s and are not in it.
+ */
 export function planSql(p: Plan): string {
-  return `${p.items
-    .map((item) => [`-- ${item.id}: ${item.title}`, `-- ${item.name}.ts sha256 ${item.sha256}`, ...item.sql.map(formatQuery)].join('\n\n'))
-    .join('\n\n')}\n`
+  const rows = planSummary(p.items)
+  const width = Math.max(2, ...rows.map((r) => r.id.length))
+  const header = [
+    `-- Plan: migrate ${p.direction} on ${databaseOf(p.target)}: ${p.items.length} migration${p.items.length === 1 ? '' : 's'}, captured on ${databaseOf(p.rehearsedOn)} in a rehearsal that rolled back.`,
+    '-- Run with: psql -X -f <this file> <url of a database in the state before the first migration>',
+    '-- The gates, the measured-delta check and the migration log are `migrate up`\'s, not this script\'s.',
+    '--',
+    ...rows.map((r) => `-- ${r.id.padEnd(width)}  ${r.tier.padEnd(10)}  types: ${r.types}  |  data: ${r.data}  |  gates: ${r.gates}`),
+    '',
+    '\\set ON_ERROR_STOP on',
+  ]
+  const body = p.items.map((item) =>
+    [`-- ${item.id}: ${item.title}`, `-- ${item.name}.ts sha256 ${item.sha256}`, 'begin;', ...item.sql.map(formatQuery), 'commit;'].join('\n\n'),
+  )
+  return `${[header.join('\n'), ...body].join('\n\n')}\n`
 }

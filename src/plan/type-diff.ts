@@ -85,3 +85,8 @@ export function typeDiffRange(config: LoadedConfig, loaded: readonly LoadedMigra
   }
   return diffSchemaFiles(config, schemaFilesAround(loaded, from).before, schemaFilesAround(loaded, to).after)
 }
+
+/** A type diff as Markdown: its one-line summary, then the unified diff in a `diff` block. */
+export function typeDiffMarkdown(types: TypeDiff): string[] {
+  return types.changed ? [types.summary, '', '```diff', types.patch, '```'] : [types.summary]
+}

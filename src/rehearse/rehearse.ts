@@ -1,4 +1,5 @@
 import { sql } from 'kysely'
+import { typeDiff, type TypeDiff } from '../plan/type-diff.ts'
 import type { LoadedConfig } from '../config/load-config.ts'
 import { openDatabase } from '../db/database.ts'
 import { databaseOf, withDatabase } from '../db/url.ts'
@@ -45,6 +46,8 @@ export interface StageRecord {
   notes: string[]
   sql: CapturedQuery[]
   verified: { passed: number; failed: number } | null
+  /** How the generated TypeScript types change across the stage (absent in records made before they were kept). */
+  types?: TypeDiff
 }
 
 /** Everything a rehearsal saw: what `migrate report` turns into the evidence packet. */
@@ -81,7 +84,7 @@ export async function rehearse(options: RehearseOptions): Promise<RehearseRecord
   const stages = new Map<string, StageRecord>(
     loaded.map((m) => [
       m.migration.id,
-      { id: m.migration.id, name: m.name, title: m.migration.title, sha256: m.sha256, expected: {}, measured: null, measuredDown: null, notes: [], sql: [], verified: null },
+      { id: m.migration.id, name: m.name, title: m.migration.title, sha256: m.sha256, expected: {}, measured: null, measuredDown: null, notes: [], sql: [], verified: null, types: typeDiff(config, loaded, m) },
     ]),
   )
   const record: RehearseRecord = {

@@ -3,6 +3,7 @@ import { ORGANIC_KEYS } from '../fingerprint/fingerprint.ts'
 import { deltaMismatches } from '../migrator/migrator.ts'
 import { formatDeltas } from '../migrator/migration.ts'
 import { formatQuery } from '../plan/format-sql.ts'
+import { typeDiffMarkdown } from '../plan/type-diff.ts'
 import type { RehearseRecord, StageRecord } from './rehearse.ts'
 
 export interface StageVerdict {
@@ -99,6 +100,8 @@ export function reportMarkdown(report: Report): string {
       `- measured down: ${s.measuredDown ? formatDeltas(s.measuredDown) : 'not run'}`,
       `- verify after up: ${s.verified ? `${s.verified.passed} passed, ${s.verified.failed} failed` : 'not run'}`,
       ...s.notes.map((n) => `- reading: ${n}`),
+      '',
+      ...(s.types ? typeDiffMarkdown(s.types) : ['types: not recorded in this rehearsal']),
       '',
       '```sql',
       s.sql.length === 0 ? '-- no statement' : s.sql.map(formatQuery).join('\n\n'),

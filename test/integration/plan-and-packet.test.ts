@@ -12,13 +12,13 @@ describe('plans and packets', () => {
     const clone = await markedClone(await standIn())
     const result = await cli(['plan', '--to', 'A', '--url', clone])
     assert.equal(result.code, 0, result.stderr)
-    assert.match(result.stdout, /insert into "governance_object_ownership"/)
+    assert.match(result.stdout, /insert into\s+"governance_object_ownership"/)
     assert.equal((await fingerprint(clone)).own, 0, 'plan changes nothing')
     const snapshot = resolve(ROOT, 'test/snapshots/plan-A.md')
     if (process.env.UPDATE_SNAPSHOTS === '1' || !existsSync(snapshot)) writeFileSync(snapshot, result.stdout)
     assert.equal(result.stdout, readFileSync(snapshot, 'utf8'))
     const sql = await cli(['plan', '--to', 'A', '--url', clone, '--format', 'sql'])
-    assert.match(sql.stdout, /^-- A: ownership seed/)
+    assert.match(sql.stdout, /^-- A: ownership seed/m)
   })
 
   it('a plan for production needs a clone to capture on; with one it lists every tier and its gates', async () => {
@@ -45,7 +45,7 @@ describe('plans and packets', () => {
     const text = readFileSync(out, 'utf8')
     for (const tier of TIERS) assert.match(text, new RegExp(`\\| ${tier} \\| .* \\| ospa = 0 \\(closed\\).* \\| yes, .* \\| \\*\\*NO-GO\\*\\* \\|`))
     assert.match(text, /Rollback \(down\):/)
-    assert.match(text, /delete from "governance_object_ownership"/)
+    assert.match(text, /delete from\s+"governance_object_ownership"/)
     assert.match(text, /sha256 `[0-9a-f]{64}`/)
   })
 

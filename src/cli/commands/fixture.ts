@@ -9,7 +9,7 @@ interface FixtureFlags extends CommonOptions {
 export function registerFixture(program: Command): void {
   program
     .command('fixture')
-    .description('create (or re-create) the production stand-in with the DOMAIN.md baseline')
+    .description('create (or re-create) the production stand-in with the baseline of docs/pipeline.md')
     .option('--scale <n>', 'scale factor: 35N collections, 5N groups, 6 scopes', '1')
     .option('--bulk <size>', 'add organic bulk (application activity) until the database reaches this size: 1.2GB is 1.2 × 10⁹ bytes, 1GiB 2³⁰')
     .action(async (_: FixtureFlags, command: Command) => {

@@ -10,6 +10,11 @@ interface PlanFlags extends CommonOptions {
   format: string
 }
 
+interface DiffFlags extends CommonOptions {
+  from?: string
+  to?: string
+}
+
 interface PacketFlags extends CommonOptions {
   clone?: string
   out: string
@@ -29,10 +34,28 @@ export function registerPlan(program: Command): void {
       const ctx = await cliContext(flags)
       const url = await resolveUrl(ctx, flags.url, cloneDefault(), 'target')
       const clone = flags.clone ? checkUrl(flags.clone, 'clone', '--clone') : undefined
-      const { plan, planMarkdown, planSql } = await import('../../plan/plan.ts')
+      const { plan, planMarkdown, planSql, planSummary } = await import('../../plan/plan.ts')
       const result = await plan({ url, config: ctx.config, ...(flags.to !== undefined ? { to: flags.to } : {}), ...(clone ? { clone } : {}), down: flags.down === true })
-      if (flags.format === 'json' || ctx.json) output({ ...ctx, json: true }, result, () => [])
+      if (flags.format === 'json' || ctx.json) output({ ...ctx, json: true }, { ...result, summary: planSummary(result.items) }, () => [])
       else process.stdout.write(flags.format === 'sql' ? planSql(result) : planMarkdown(result))
+    })
+
+  program
+    .command('diff')
+    .description('what a stage (or --from A --to LT) changes: the diff of the generated types, its SQL and rollback SQL, declared and measured deltas (rehearsed on a marked clone, rolled back)')
+    .argument('[id]', 'the stage or tier')
+    .option('--from <id>', 'first stage of a range of one track')
+    .option('--to <id>', 'last stage of the range')
+    .action(async (id: string | undefined, _: DiffFlags, command: Command) => {
+      const flags = command.optsWithGlobals<DiffFlags>()
+      const from = id ?? flags.from
+      if (!from || (id && flags.from)) throw new GovMigrateError('diff needs one stage: an id or --from', 'run `migrate diff AX` or `migrate diff --from A --to LT`')
+      const ctx = await cliContext(flags)
+      const url = await resolveUrl(ctx, flags.url, cloneDefault(), 'target')
+      const { diff, diffMarkdown } = await import('../../plan/diff.ts')
+      const result = await diff({ url, config: ctx.config, from, ...(flags.to ? { to: flags.to } : {}) })
+      if (ctx.json) output(ctx, result, () => [])
+      else process.stdout.write(diffMarkdown(result))
     })
 
   program
