@@ -9,7 +9,9 @@
  * Expected: event_log +20 (scale N: +20N); gov_emit stays 0.
  * Down removes the marked events, the trigger and its function.
  */
+import { sql } from 'kysely'
 import { defineMigration } from '../src/migrator/migration.ts'
+import { rejects } from '../src/verify/checks.ts'
 import type { DB } from '../src/db/schema/0004-D.ts'
 import { MARK } from '../src/markers.ts'
 import { createEmitBoundary, dropEmitBoundary } from '../src/pipeline/boundary.ts'
@@ -20,6 +22,13 @@ export default defineMigration<DB>({
   title: 'issue/event boundary: emit fail-closed, 20 simulated events logged',
   tier: 'clone',
   expect: (s) => ({ event_log: 4 * s.groups }),
+
+  async verify({ db }) {
+    return [
+      await rejects(db, 'emit of an inactive type', '23514',
+        sql`update governance_event_log set emitted = true where id = (select min(id) from governance_event_log)`),
+    ]
+  },
 
   async up({ db }) {
     await createEmitBoundary(db)

@@ -15,6 +15,7 @@
  * Down drops the views and tables and removes the re-run.
  */
 import { defineMigration } from '../src/migrator/migration.ts'
+import { check } from '../src/verify/checks.ts'
 import type { DB } from '../src/db/schema/0006-AX.ts'
 import { MARK } from '../src/markers.ts'
 import { rerunScanner, removeScanRuns } from '../src/pipeline/scanner.ts'
@@ -25,6 +26,10 @@ export default defineMigration<DB>({
   title: 'axis/topic substrate: parallel axis tables, three axes, drift view',
   tier: 'clone',
   expect: (s) => ({ ...substrateDeltas(s), scan_run: 1 }),
+
+  async verify({ actual }) {
+    return [check('critical drift', 0, actual.drift_critical ?? 0)]
+  },
 
   async up({ db, note }) {
     await createAxisSubstrate(db, MARK.cloneSeed)

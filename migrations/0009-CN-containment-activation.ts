@@ -10,7 +10,9 @@
  * containment_assign +35, axis_own +35, event_log +5, scan_run +1; containment gap stays 0.
  * Down removes the guard, assignments, owners and rule.
  */
+import { sql } from 'kysely'
 import { defineMigration } from '../src/migrator/migration.ts'
+import { rejects } from '../src/verify/checks.ts'
 import type { DB } from '../src/db/schema/0009-CN.ts'
 import { MARK } from '../src/markers.ts'
 import { removeScanRuns, rerunScanner } from '../src/pipeline/scanner.ts'
@@ -31,6 +33,14 @@ export default defineMigration<DB>({
     event_log: s.groups,
     scan_run: 1,
   }),
+
+  async verify({ db }) {
+    return [
+      await rejects(db, 'unowned containment assignment', '23503',
+        sql`insert into axis_assignment (axis_code, object_kind, object_code, value_code, created_by)
+            select 'containment', 'collection', 'verify-unowned', min(group_code), 'verify' from governance_group`),
+    ]
+  },
 
   async up({ db, note }) {
     note(await activateContainment(db, marks))

@@ -13,7 +13,7 @@ function cli(args: string[]): string {
   return execFileSync(process.execPath, [BIN, ...args], { encoding: 'utf8', env: { ...process.env, COLUMNS: '100' } }).trimEnd()
 }
 
-const HELP_COMMANDS = [[], ['up'], ['down'], ['status'], ['verify'], ['plan'], ['diff'], ['packet'], ['stages'], ['rehearse'], ['report'], ['fixture'], ['clone', 'create'], ['clone', 'list'], ['clone', 'snapshot'], ['clone', 'reset'], ['clone', 'drop'], ['fingerprint'], ['demo'], ['server']]
+const HELP_COMMANDS = [[], ['up'], ['down'], ['status'], ['verify'], ['plan'], ['diff'], ['new'], ['packet'], ['stages'], ['rehearse'], ['report'], ['fixture'], ['clone', 'create'], ['clone', 'list'], ['clone', 'snapshot'], ['clone', 'reset'], ['clone', 'drop'], ['fingerprint'], ['demo'], ['server']]
 
 export function blocks(): Record<string, string> {
   const help = HELP_COMMANDS.map((args) => ['```', `$ migrate ${[...args, '--help'].join(' ')}`, cli([...args, '--help']), '```'].join('\n'))

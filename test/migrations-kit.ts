@@ -30,3 +30,17 @@ export function projectCopy(options: { upTo?: string } = {}): { dir: string; con
     add: (file, body) => writeFileSync(join(dir, 'migrations', file), body.replaceAll("'../src/", `'${ROOT}/src/`)),
   }
 }
+
+/**
+ * A scratch copy of the whole project (sources, migrations, generated types, scripts, config),
+ * node_modules linked, for tests that follow the README as a new user would and change files.
+ */
+export function projectScratch(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'gov-migrate-scratch-'))
+  after(() => rmSync(dir, { recursive: true, force: true }))
+  for (const entry of ['src', 'migrations', 'scripts', 'bin', 'package.json', 'tsconfig.json', 'kysely.config.ts', 'eslint.config.js']) {
+    cpSync(join(ROOT, entry), join(dir, entry), { recursive: true })
+  }
+  symlinkSync(join(ROOT, 'node_modules'), join(dir, 'node_modules'))
+  return dir
+}

@@ -61,6 +61,13 @@ export const METRICS: readonly MetricDefinition[] = [
 
 export type Metrics = Record<string, number>
 
+/** The tool's numbers plus those the given stages introduce (`metrics` of a migration), each key once. */
+export function metricsWith(stages: readonly { migration: { metrics?: readonly MetricDefinition[] } }[]): MetricDefinition[] {
+  const all = new Map(METRICS.map((m) => [m.key, m]))
+  for (const stage of stages) for (const m of stage.migration.metrics ?? []) if (!all.has(m.key)) all.set(m.key, m)
+  return [...all.values()]
+}
+
 /**
  * Reads every metric in one statement (one snapshot); absent relations count as 0.
  * A view that several metrics read (the drift findings, the axis coverage) is evaluated

@@ -1,7 +1,8 @@
 import type { Transaction } from 'kysely'
 import type { DB as Baseline } from '../db/schema.ts'
 import type { Tier } from '../guard/guard.ts'
-import type { Shape } from '../fingerprint/metrics.ts'
+import type { MetricDefinition, Metrics, Shape } from '../fingerprint/metrics.ts'
+import type { Check } from '../verify/checks.ts'
 
 /**
  * What a migration's `up` and `down` receive. `DB` is the schema the migration runs on, its own
@@ -31,6 +32,17 @@ export interface Limits {
 export interface StopGate<DB = Baseline> {
   name: string
   check(context: { db: Transaction<DB>; shape: Shape }): Promise<string | null>
+}
+
+/** What a stage's own `verify` checks receive: the numbers implied right after it, and those read now. */
+export interface VerifyContext<DB = Baseline> {
+  /** The verify transaction (always rolled back; a check may try a write inside a savepoint). */
+  db: Transaction<DB>
+  shape: Shape
+  /** Baseline plus the declared deltas of every applied stage up to and including this one. */
+  implied: Metrics
+  /** Every number as the database reports it now. */
+  actual: Metrics
 }
 
 /** Expected change of each named number after `up`; `down` must change them by the negation. */
@@ -63,8 +75,15 @@ export interface GovMigration<DB = Baseline> {
   requiresDecision?: boolean
   /** Preconditions of `up`, checked before any change (production tiers have several). */
   gates?: readonly StopGate<DB>[]
+  /**
+   * Numbers this stage introduces besides the tool's (`fingerprint/metrics.ts`): a key and a scalar
+   * SQL expression; `requires` names the table it reads (absent before this stage, so 0 there).
+   */
+  metrics?: readonly MetricDefinition[]
   /** Declared deltas, as a function of the substrate so they scale. */
   expect: (shape: Shape) => Deltas
+  /** The checks `migrate verify` runs while this stage is applied (after the numbers). */
+  verify?(context: VerifyContext<DB>): Promise<Check[]>
   up(context: MigrationContext<DB>): Promise<void>
   down(context: MigrationContext<DB>): Promise<void>
 }

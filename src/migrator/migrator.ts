@@ -7,7 +7,7 @@ import { GovMigrateError, MigrationError, RefusedError, StatementRefusedError, d
 import { asMigrationBody } from '../db/statement-origin.ts'
 import { assertOwnTransaction, readOwnTransaction } from './own-transaction.ts'
 import type { Tier } from '../guard/guard.ts'
-import { readMetrics, readShape, METRICS, type Metrics, type Shape } from '../fingerprint/metrics.ts'
+import { metricsWith, readMetrics, readShape, METRICS, type MetricDefinition, type Metrics, type Shape } from '../fingerprint/metrics.ts'
 import { diffFingerprints, readFingerprint } from '../fingerprint/fingerprint.ts'
 import { gateRefusal, readOspa, refuseGate } from '../gate/ospa-gate.ts'
 import { loadMigrations, type LoadedMigration } from './load-migrations.ts'
@@ -105,14 +105,16 @@ export function deltaMismatches(expected: Deltas, measured: Deltas): string[] {
     .map((key) => `${key} expected ${expected[key] ?? 0}, measured ${measured[key] ?? 0}`)
 }
 
-const METRIC_KEYS = new Set(METRICS.map((m) => m.key))
-
-/** The declared deltas of `m` on `shape`, checked to name only known metrics. */
-export function declaredDeltas(m: LoadedMigration, shape: Shape): Deltas {
+/** The declared deltas of `m` on `shape`, checked to name only known metrics (the tool's and the stages'). */
+export function declaredDeltas(m: LoadedMigration, shape: Shape, metrics: readonly MetricDefinition[] = METRICS): Deltas {
   const declared = m.migration.expect(shape)
-  const unknown = Object.keys(declared).filter((key) => !METRIC_KEYS.has(key))
+  const keys = new Set(metrics.map((d) => d.key))
+  const unknown = Object.keys(declared).filter((key) => !keys.has(key))
   if (unknown.length > 0) {
-    throw new GovMigrateError(`migration ${m.name} declares unknown numbers: ${unknown.join(', ')}`, `declare only: ${[...METRIC_KEYS].join(', ')}`)
+    throw new GovMigrateError(
+      `migration ${m.name} declares unknown numbers: ${unknown.join(', ')}`,
+      `declare only: ${[...keys].join(', ')}, or define the number in the stage's \`metrics\``,
+    )
   }
   return declared
 }
@@ -133,6 +135,8 @@ class Capture {
 
 interface ApplyContext {
   config: LoadedConfig
+  /** Every number measured around each migration: the tool's and those the stages define. */
+  metrics: readonly MetricDefinition[]
   /** False on a clone, where the session is the clone's read-only-on-approvals role. */
   lockGate: () => boolean
   activateEmit: boolean
@@ -171,9 +175,9 @@ async function applyOne(exec: Kysely<DB>, m: LoadedMigration, direction: Directi
         }
       }
     }
-    const declared = declaredDeltas(m, shape)
+    const declared = declaredDeltas(m, shape, ctx.metrics)
     const expected = direction === 'up' ? declared : negate(declared)
-    const before = await readMetrics(trx)
+    const before = await readMetrics(trx, ctx.metrics)
     const notes: string[] = []
     const own = await readOwnTransaction(trx)
     if (ctx.capture) ctx.capture.active = true
@@ -185,7 +189,7 @@ async function applyOne(exec: Kysely<DB>, m: LoadedMigration, direction: Directi
     }
     await assertOwnTransaction(trx, own)
     if (direction === 'up') await analyzeNewTables(trx)
-    const measured = measuredDeltas(before, await readMetrics(trx))
+    const measured = measuredDeltas(before, await readMetrics(trx, ctx.metrics))
     const mismatches = deltaMismatches(expected, measured)
     if (mismatches.length > 0) {
       throw new GovMigrateError(`measured deltas differ from the declaration: ${mismatches.join('; ')}`, `correct ${m.name}'s up/down or its expect(); nothing was committed`)
@@ -263,7 +267,7 @@ async function preflight(conn: Kysely<DB>, steps: readonly LoadedMigration[], di
   }
   const laterGates = direction === 'up' && steps.slice(1).some((m) => (m.migration.gates ?? []).length > 0)
   if (!laterGates) return
-  const dryRun: ApplyContext = { config: ctx.config, lockGate: ctx.lockGate, activateEmit: ctx.activateEmit, rehearse: false, events: [] }
+  const dryRun: ApplyContext = { config: ctx.config, metrics: ctx.metrics, lockGate: ctx.lockGate, activateEmit: ctx.activateEmit, rehearse: false, events: [] }
   await conn
     .transaction()
     .execute(async (trx) => {
@@ -301,6 +305,7 @@ async function runLocked(
   let steps: LoadedMigration[] = []
   const ctx: ApplyContext = {
     config: options.config,
+    metrics: metricsWith(loaded),
     lockGate: () => pool.writerRole === null,
     activateEmit: options.activateEmit === true,
     rehearse,
