@@ -7,18 +7,33 @@
  * Expected: own +30, gap −210 (at scale N: own +30N, gap −210N).
  * Down removes exactly the rows marked CLONE_TEST_F6_SEED.
  */
-import { defineMigration } from '../src/migrator/migration.ts'
+import { defineMigration, type StageUnit } from '../src/migrator/migration.ts'
 import type { DB } from '../src/db/schema/0001-A.ts'
 import { MARK } from '../src/markers.ts'
 import { removeGroupAnchors, seedGroupAnchors } from '../src/pipeline/ownership.ts'
 import { readCoverage } from '../src/pipeline/coverage.ts'
 import { check } from '../src/verify/checks.ts'
 
+/** The seed, marked `createdBy`: what T1 repeats on production with its own mark. */
+export function ownershipSeed<S extends DB>(createdBy: string): StageUnit<S> {
+  return {
+    expect: (s) => ({ own: s.groups * s.scopes, gap: -s.collections * s.scopes }),
+    async up({ db }) {
+      await seedGroupAnchors(db, createdBy)
+    },
+    async down({ db }) {
+      await removeGroupAnchors(db, createdBy)
+    },
+  }
+}
+
+const unit = ownershipSeed<DB>(MARK.cloneSeed)
+
 export default defineMigration<DB>({
   id: 'A',
   title: 'ownership seed: one owner per containment group and scope',
   tier: 'clone',
-  expect: (s) => ({ own: s.groups * s.scopes, gap: -s.collections * s.scopes }),
+  expect: unit.expect,
 
   async verify({ db, shape }) {
     const coverage = await readCoverage(db)
@@ -29,11 +44,6 @@ export default defineMigration<DB>({
     ]
   },
 
-  async up({ db }) {
-    await seedGroupAnchors(db, MARK.cloneSeed)
-  },
-
-  async down({ db }) {
-    await removeGroupAnchors(db, MARK.cloneSeed)
-  },
+  up: (context) => unit.up(context),
+  down: (context) => unit.down(context),
 })

@@ -14,30 +14,45 @@
  * lag_placeholder +6, quality +29), scan_run +1.
  * Down drops the views and tables and removes the re-run.
  */
-import { defineMigration } from '../src/migrator/migration.ts'
+import { addDeltas, defineMigration, type StageUnit } from '../src/migrator/migration.ts'
 import { check } from '../src/verify/checks.ts'
 import type { DB } from '../src/db/schema/0006-AX.ts'
 import { MARK } from '../src/markers.ts'
 import { rerunScanner, removeScanRuns } from '../src/pipeline/scanner.ts'
 import { createAxisSubstrate, dropAxisSubstrate, substrateDeltas } from '../src/pipeline/axis-substrate.ts'
 
+/** The substrate, its rows marked `createdBy`: what T4 repeats on production. */
+export function axisSubstrate<S extends DB>(createdBy: string): StageUnit<S> {
+  return {
+    expect: substrateDeltas,
+    async up({ db }) {
+      await createAxisSubstrate(db, createdBy)
+    },
+    async down({ db }) {
+      await dropAxisSubstrate(db)
+    },
+  }
+}
+
+const unit = axisSubstrate<DB>(MARK.cloneSeed)
+
 export default defineMigration<DB>({
   id: 'AX',
   title: 'axis/topic substrate: parallel axis tables, three axes, drift view',
   tier: 'clone',
-  expect: (s) => ({ ...substrateDeltas(s), scan_run: 1 }),
+  expect: (s) => addDeltas(unit.expect(s), { scan_run: 1 }),
 
   async verify({ actual }) {
     return [check('critical drift', 0, actual.drift_critical ?? 0)]
   },
 
-  async up({ db, note }) {
-    await createAxisSubstrate(db, MARK.cloneSeed)
-    note(await rerunScanner(db, 'AX'))
+  async up(context) {
+    await unit.up(context)
+    context.note(await rerunScanner(context.db, 'AX'))
   },
 
-  async down({ db }) {
-    await removeScanRuns(db, MARK.ruleset, 'AX')
-    await dropAxisSubstrate(db)
+  async down(context) {
+    await removeScanRuns(context.db, MARK.ruleset, 'AX')
+    await unit.down(context)
   },
 })

@@ -11,27 +11,41 @@
  * event_log +5, scan_run +1.
  * Down restores the substrate drift view and removes everything above.
  */
-import { defineMigration } from '../src/migrator/migration.ts'
+import { addDeltas, defineMigration, type StageUnit } from '../src/migrator/migration.ts'
+import type { StepMarks } from '../src/pipeline/finalization.ts'
 import type { DB } from '../src/db/schema/0007-RC.ts'
 import { MARK } from '../src/markers.ts'
 import { removeScanRuns, rerunScanner } from '../src/pipeline/scanner.ts'
 import { reconcile, unreconcile } from '../src/pipeline/finalization.ts'
 
-const marks = { stage: 'RC', createdBy: MARK.cloneSeed }
+/** Reconcile, rows marked by `marks`: what T5 repeats on production. */
+export function reconcileUnit<S extends DB>(marks: StepMarks): StageUnit<S> {
+  return {
+    expect: () => ({ axis_tables: 1, decisions: 4, divergent: -4, projection_gap: -1, drift_open: -5, event_log: 5 }),
+    async up({ db, note }) {
+      note(await reconcile(db, marks))
+    },
+    async down({ db }) {
+      await unreconcile(db, marks)
+    },
+  }
+}
+
+const unit = reconcileUnit<DB>({ stage: 'RC', createdBy: MARK.cloneSeed })
 
 export default defineMigration<DB>({
   id: 'RC',
   title: 'reconcile: facet-orthogonality decisions, facet-aware drift, registry projection',
   tier: 'clone',
-  expect: () => ({ axis_tables: 1, decisions: 4, divergent: -4, projection_gap: -1, drift_open: -5, event_log: 5, scan_run: 1 }),
+  expect: (s) => addDeltas(unit.expect(s), { scan_run: 1 }),
 
-  async up({ db, note }) {
-    note(await reconcile(db, marks))
-    note(await rerunScanner(db, 'RC'))
+  async up(context) {
+    await unit.up(context)
+    context.note(await rerunScanner(context.db, 'RC'))
   },
 
-  async down({ db }) {
-    await removeScanRuns(db, MARK.ruleset, 'RC')
-    await unreconcile(db, marks)
+  async down(context) {
+    await removeScanRuns(context.db, MARK.ruleset, 'RC')
+    await unit.down(context)
   },
 })

@@ -11,28 +11,41 @@
  * Down removes the guard, assignments, owners and rule.
  */
 import { sql } from 'kysely'
-import { defineMigration } from '../src/migrator/migration.ts'
+import { addDeltas, defineMigration, type StageUnit } from '../src/migrator/migration.ts'
 import { rejects } from '../src/verify/checks.ts'
+import type { StepMarks } from '../src/pipeline/finalization.ts'
 import type { DB } from '../src/db/schema/0009-CN.ts'
 import { MARK } from '../src/markers.ts'
 import { removeScanRuns, rerunScanner } from '../src/pipeline/scanner.ts'
 import { activateContainment, deactivateContainment } from '../src/pipeline/finalization.ts'
 
-const marks = { stage: 'CN', createdBy: MARK.cloneSeed }
+/** Containment activation, rows marked by `marks`: what T5 repeats on production. */
+export function containmentActivation<S extends DB>(marks: StepMarks): StageUnit<S> {
+  return {
+    expect: (s) => ({
+      rule_missing: -1,
+      drift_open: -1,
+      containment_required: s.collections,
+      containment_assign: s.collections,
+      axis_own: s.collections,
+      event_log: s.groups,
+    }),
+    async up({ db, note }) {
+      note(await activateContainment(db, marks))
+    },
+    async down({ db }) {
+      await deactivateContainment(db, marks)
+    },
+  }
+}
+
+const unit = containmentActivation<DB>({ stage: 'CN', createdBy: MARK.cloneSeed })
 
 export default defineMigration<DB>({
   id: 'CN',
   title: 'containment activation: coverage rule, owners, fail-closed assignments',
   tier: 'clone',
-  expect: (s) => ({
-    rule_missing: -1,
-    drift_open: -1,
-    containment_required: s.collections,
-    containment_assign: s.collections,
-    axis_own: s.collections,
-    event_log: s.groups,
-    scan_run: 1,
-  }),
+  expect: (s) => addDeltas(unit.expect(s), { scan_run: 1 }),
 
   async verify({ db }) {
     return [
@@ -42,13 +55,13 @@ export default defineMigration<DB>({
     ]
   },
 
-  async up({ db, note }) {
-    note(await activateContainment(db, marks))
-    note(await rerunScanner(db, 'CN'))
+  async up(context) {
+    await unit.up(context)
+    context.note(await rerunScanner(context.db, 'CN'))
   },
 
-  async down({ db }) {
-    await removeScanRuns(db, MARK.ruleset, 'CN')
-    await deactivateContainment(db, marks)
+  async down(context) {
+    await removeScanRuns(context.db, MARK.ruleset, 'CN')
+    await unit.down(context)
   },
 })

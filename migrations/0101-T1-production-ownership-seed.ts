@@ -11,21 +11,18 @@
 import { defineMigration } from '../src/migrator/migration.ts'
 import type { DB } from '../src/db/schema/0101-T1.ts'
 import { MARK } from '../src/markers.ts'
-import { removeGroupAnchors, seedGroupAnchors } from '../src/pipeline/ownership.ts'
+import { ownershipSeed } from './0001-A-ownership-seed.ts'
 import { metricEquals } from '../src/pipeline/gates.ts'
+
+const unit = ownershipSeed<DB>(MARK.productionSeed)
 
 export default defineMigration<DB>({
   id: 'T1',
   title: 'production ownership seed (as A): gap 210 → 0',
   tier: 'production',
   gates: [metricEquals('own', () => 0, 'nothing owned yet'), metricEquals('gap', (s) => s.collections * s.scopes, 'the gap is every pair')],
-  expect: (s) => ({ own: s.groups * s.scopes, gap: -s.collections * s.scopes }),
+  expect: unit.expect,
 
-  async up({ db }) {
-    await seedGroupAnchors(db, MARK.productionSeed)
-  },
-
-  async down({ db }) {
-    await removeGroupAnchors(db, MARK.productionSeed)
-  },
+  up: (context) => unit.up(context),
+  down: (context) => unit.down(context),
 })

@@ -13,21 +13,18 @@
 import { defineMigration } from '../src/migrator/migration.ts'
 import type { DB } from '../src/db/schema/0104-T4.ts'
 import { MARK } from '../src/markers.ts'
-import { createAxisSubstrate, dropAxisSubstrate, substrateDeltas } from '../src/pipeline/axis-substrate.ts'
+import { axisSubstrate } from './0006-AX-axis-substrate.ts'
 import { metricEquals } from '../src/pipeline/gates.ts'
+
+const unit = axisSubstrate<DB>(MARK.productionSeed)
 
 export default defineMigration<DB>({
   id: 'T4',
   title: 'production axis/topic substrate (as AX)',
   tier: 'production',
   gates: [metricEquals('axis_tables', () => 0, 'no axis table yet'), metricEquals('gap', () => 0, 'the seed is in (gap 0)')],
-  expect: substrateDeltas,
+  expect: unit.expect,
 
-  async up({ db }) {
-    await createAxisSubstrate(db, MARK.productionSeed)
-  },
-
-  async down({ db }) {
-    await dropAxisSubstrate(db)
-  },
+  up: (context) => unit.up(context),
+  down: (context) => unit.down(context),
 })

@@ -12,23 +12,19 @@
  * event_log +18.
  * Down undoes the four steps in reverse.
  */
-import { defineMigration } from '../src/migrator/migration.ts'
+import { combineUnits, defineMigration } from '../src/migrator/migration.ts'
 import type { DB } from '../src/db/schema/0105-T5.ts'
 import { MARK } from '../src/markers.ts'
-import {
-  activateContainment,
-  deactivateContainment,
-  LAGGING_PER_35,
-  ratifyKg,
-  reconcile,
-  timeProjectionLag,
-  unratifyKg,
-  unreconcile,
-  untimeProjectionLag,
-} from '../src/pipeline/finalization.ts'
 import { metricEquals } from '../src/pipeline/gates.ts'
+import { reconcileUnit } from './0007-RC-reconcile.ts'
+import { kgRatification } from './0008-KG-kg-ratification.ts'
+import { containmentActivation } from './0009-CN-containment-activation.ts'
+import { projectionLagTiming } from './0010-LT-projection-lag-timing.ts'
 
 const marks = { stage: 'T5', createdBy: MARK.productionSeed }
+
+/** The four clone stages' units in their order, reverted in reverse. */
+const unit = combineUnits<DB>(reconcileUnit(marks), kgRatification(marks), containmentActivation(marks), projectionLagTiming(marks))
 
 export default defineMigration<DB>({
   id: 'T5',
@@ -38,37 +34,8 @@ export default defineMigration<DB>({
     metricEquals('axis_tables', () => 6, 'the substrate is in (T4)'),
     metricEquals('drift_critical', () => 0, 'no critical drift'),
   ],
-  expect: (s) => {
-    const lagging = (s.collections / 35) * LAGGING_PER_35
-    return {
-      axis_tables: 1,
-      decisions: 4,
-      divergent: -4,
-      projection_gap: -1,
-      topic_active: 1,
-      topic_candidate: -1,
-      rule_missing: -1,
-      containment_required: s.collections,
-      containment_assign: s.collections,
-      axis_own: s.collections,
-      lag_placeholder: -6,
-      lag_real: lagging,
-      drift_open: -5 - 1 + lagging - 6,
-      event_log: 5 + 2 + s.groups + 6,
-    }
-  },
+  expect: unit.expect,
 
-  async up({ db, note }) {
-    note(await reconcile(db, marks))
-    note(await ratifyKg(db, marks))
-    note(await activateContainment(db, marks))
-    note(await timeProjectionLag(db, marks))
-  },
-
-  async down({ db }) {
-    await untimeProjectionLag(db, marks)
-    await deactivateContainment(db, marks)
-    await unratifyKg(db, marks)
-    await unreconcile(db, marks)
-  },
+  up: (context) => unit.up(context),
+  down: (context) => unit.down(context),
 })

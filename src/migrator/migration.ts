@@ -102,3 +102,34 @@ export function formatDeltas(deltas: Deltas): string {
   const parts = Object.entries(deltas).map(([key, value]) => `${key} ${value >= 0 ? '+' : ''}${value}`)
   return parts.length > 0 ? parts.join(', ') : 'none (writes nothing)'
 }
+
+/**
+ * The part of a stage that a production tier repeats: its change, its declared deltas and its
+ * way back, parametrised by the marks its rows carry. A clone stage adds what only the clone
+ * does (the scanner re-run); a tier reuses the unit, or several in order (`combineUnits`).
+ */
+export interface StageUnit<DB> {
+  expect: (shape: Shape) => Deltas
+  up(context: MigrationContext<DB>): Promise<void>
+  down(context: MigrationContext<DB>): Promise<void>
+}
+
+/** Deltas added key by key. */
+export function addDeltas(...all: Deltas[]): Deltas {
+  const sum: Record<string, number> = {}
+  for (const deltas of all) for (const [key, value] of Object.entries(deltas)) sum[key] = (sum[key] ?? 0) + value
+  return sum
+}
+
+/** Units run in order, reverted in reverse order, their deltas added. */
+export function combineUnits<DB>(...units: StageUnit<DB>[]): StageUnit<DB> {
+  return {
+    expect: (shape) => addDeltas(...units.map((u) => u.expect(shape))),
+    async up(context) {
+      for (const unit of units) await unit.up(context)
+    },
+    async down(context) {
+      for (const unit of [...units].reverse()) await unit.down(context)
+    },
+  }
+}
