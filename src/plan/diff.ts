@@ -64,10 +64,12 @@ export async function diff(options: DiffOptions): Promise<DiffResult> {
   const applied = await appliedOn(options.url)
   const done = range.filter((m) => applied.has(m.name))
   if (done.length > 0) {
-    const before = loaded.filter((m) => m.migration.tier === first.migration.tier).at(loaded.filter((m) => m.migration.tier === first.migration.tier).indexOf(first) - 1)
+    const track = loaded.filter((m) => m.migration.tier === first.migration.tier)
+    const index = track.indexOf(first)
+    const before = index > 0 ? track[index - 1]?.migration.id : undefined
     throw new GovMigrateError(
       `${done.map((m) => m.migration.id).join(', ')} already applied on ${redact(options.url)}: diff shows a stage from the state before it`,
-      `revert it first (migrate down --to ${before && before !== first ? before.migration.id : '0'}) or use a fresh clone`,
+      `revert it first (migrate down --to ${before ?? '0'}) or use a fresh clone`,
     )
   }
   const result = await up({ url: options.url, config, to: last.migration.id, rehearse: true, capture: true, recordProof: false, activateEmit: true })

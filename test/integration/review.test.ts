@@ -7,6 +7,8 @@ import { after, describe, it } from 'node:test'
 import { cli, fingerprint, markedClone, standIn } from '../helpers.ts'
 import { openDatabase } from '../../src/db/database.ts'
 import { readMetrics, type Metrics } from '../../src/fingerprint/metrics.ts'
+import { writerRoleName } from '../../src/db/clone-role.ts'
+import { databaseOf, ident } from '../../src/db/url.ts'
 
 async function metricsOf(url: string): Promise<Metrics> {
   const { db, close } = openDatabase(url, { policy: 'any', readOnly: true, max: 1 })
@@ -31,7 +33,9 @@ describe('what a reviewer reads', () => {
     assert.match(summary ?? '', /^-- AX {2}clone {7}types: \+8 interfaces \(AxisAssignment, .*\); changed DB {2}\| {2}data: axis_tables \+6, .* {2}\| {2}gates: none$/)
     const file = join(scratch, 'plan.sql')
     writeFileSync(file, plan.stdout)
-    const psql = spawnSync('psql', ['-X', '-q', '-o', '/dev/null', '-v', 'ON_ERROR_STOP=1', '-f', file, viaPsql], { encoding: 'utf8' })
+    // As the clone's own role, the one `up` runs as, so the objects belong to the same owner.
+    const role = writerRoleName(databaseOf(viaPsql))
+    const psql = spawnSync('psql', ['-X', '-q', '-o', '/dev/null', '-v', 'ON_ERROR_STOP=1', '-c', `set role ${ident(role)}`, '-f', file, viaPsql], { encoding: 'utf8' })
     assert.equal(psql.status, 0, psql.stderr)
     const up = await cli(['up', '--url', viaUp])
     assert.equal(up.code, 0, up.stderr)

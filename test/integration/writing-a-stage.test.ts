@@ -39,7 +39,8 @@ describe('the README walk "Writing a stage"', () => {
         continue
       }
       for (const line of block.body.split('\n').filter((l) => l.trim() !== '')) {
-        const run = spawnSync('bash', ['-c', line], { cwd: dir, env, encoding: 'utf8' })
+        // `npx migrate` runs the project's bin, bin/migrate.js: called directly, as npm would.
+        const run = spawnSync('bash', ['-c', line.replace(/^npx migrate /, 'node bin/migrate.js ')], { cwd: dir, env, encoding: 'utf8' })
         assert.equal(run.status, 0, `${line}\n${run.stdout}\n${run.stderr}`)
         outputs.push(`$ ${line}\n${run.stdout}`)
         created ??= /^wrote (migrations\/\S+\.ts)$/m.exec(run.stdout)?.[1]
