@@ -274,10 +274,11 @@ async function buildClone(options: CreateCloneOptions): Promise<CloneInfo> {
         throw new GovMigrateError(`${why}; CREATE DATABASE … TEMPLATE needs the source to itself`, 'close the sessions on the source, or clone with --strategy dump (or auto)')
       }
     }
-    await assertDumpTools(facts.serverMajor)
+    // Say why before the dump tools are checked: a missing pg_dump must not hide the reason for the fall-back.
     options.onProgress?.(
       why ? `template copy not possible: ${why}; falling back to pg_dump | psql` : `creating ${name} from ${source} (pg_dump | psql)`,
     )
+    await assertDumpTools(facts.serverMajor)
     await client.query(`create database ${ident(partial)}`)
     return { strategy: 'dump' as const, fallback: why }
   })
