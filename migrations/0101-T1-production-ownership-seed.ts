@@ -20,6 +20,7 @@ export default defineMigration<DB>({
   id: 'T1',
   title: 'production ownership seed (as A): gap 210 → 0',
   tier: 'production',
+  ratificationProposal: 'APR-BOOT-AUTHMODEL-1',
   gates: [metricEquals('own', () => 0, 'nothing owned yet'), metricEquals('gap', (s) => s.collections * s.scopes, 'the gap is every pair')],
   expect: unit.expect,
 

@@ -18,6 +18,7 @@ export default defineMigration<DB>({
   id: 'T2',
   title: 'production scanner: ruleset and first scan (as C)',
   tier: 'production',
+  ratificationProposal: 'APR-BOOT-AUTHMODEL-1',
   gates: [metricEquals('gap', () => 0, 'the seed is in (gap 0)'), metricEquals('ruleset', () => 0, 'no ruleset yet')],
   expect: (s) => ({ ruleset: 1, scan_run: 1, cand_state: s.groups, cand_object: s.collections }),
 

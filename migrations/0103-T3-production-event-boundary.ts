@@ -19,6 +19,7 @@ export default defineMigration<DB>({
   id: 'T3',
   title: 'production event boundary and worker cursor, inert (as D, E)',
   tier: 'production',
+  ratificationProposal: 'APR-BOOT-AUTHMODEL-1',
   gates: [metricEquals('gov_active', () => 0, 'governance event types inactive'), triggerPresent('gov_event_emit_guard', 'governance_event_log', false)],
   expect: () => ({ cursor: 1 }),
 

@@ -22,6 +22,7 @@ export default defineMigration<DB>({
   id: 'T4',
   title: 'production axis/topic substrate (as AX)',
   tier: 'production',
+  ratificationProposal: 'APR-BOOT-AUTHMODEL-1',
   gates: [metricEquals('axis_tables', () => 0, 'no axis table yet'), metricEquals('gap', () => 0, 'the seed is in (gap 0)')],
   expect: unit.expect,
 

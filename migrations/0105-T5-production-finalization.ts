@@ -30,6 +30,7 @@ export default defineMigration<DB>({
   id: 'T5',
   title: 'production finalization: reconcile, KG ratification, containment, lag detector',
   tier: 'production',
+  ratificationProposal: 'APR-BOOT-AUTHMODEL-1',
   gates: [
     metricEquals('axis_tables', () => 6, 'the substrate is in (T4)'),
     metricEquals('drift_critical', () => 0, 'no critical drift'),

@@ -17,6 +17,7 @@ export default defineMigration<DB>({
   id: 'T6',
   title: 'emit activation: governance event types active (needs --activate-emit)',
   tier: 'production',
+  ratificationProposal: 'APR-BOOT-AUTHMODEL-1',
   requiresDecision: true,
   gates: [triggerPresent('gov_event_emit_guard', 'governance_event_log', true), metricEquals('gov_active', () => 0, 'governance event types inactive')],
   expect: (s) => ({ gov_active: s.eventTypes }),

@@ -363,7 +363,7 @@ async function markClone(url: string, name: string, source: string, sourceFinger
  * Drops a marked clone (or golden snapshot), and its role once nothing else holds it;
  * anything else is refused. Drops the name the server reported and the guard checked.
  */
-export async function dropClone(url: string): Promise<string> {
+export async function dropClone(url: string, confirm?: (what: string) => Promise<void>): Promise<string> {
   const facts = await withClient(url, (client) => readConnectionFacts(client)).catch((error: unknown) => {
     if (error instanceof GovMigrateError) throw error
     throw new GovMigrateError(`cannot connect to "${databaseOf(url)}": ${error instanceof Error ? error.message : String(error)}`, 'check the URL; nothing was dropped', { cause: error })
@@ -372,6 +372,7 @@ export async function dropClone(url: string): Promise<string> {
   const refusal = facts.marker?.golden && cloneRole(facts) !== null ? null : cloneRefusal(facts)
   if (refusal) throw new RefusedError(`refused: ${refusal}; only marked clones are dropped`, CLONE_FIX)
   const name = assertDatabaseName(facts.database)
+  await confirm?.(`drop ${facts.marker?.golden === true ? 'the golden snapshot' : 'the clone'} ${name}`)
   await dropDatabase(withDatabase(url, 'postgres'), name, cloneRole(facts) ?? undefined)
   return name
 }

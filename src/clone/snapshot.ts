@@ -32,28 +32,33 @@ async function setMarker(url: string, name: string, golden: boolean): Promise<vo
   await withClient(url, (client) => client.query(`update ${TOOL_SCHEMA}.clone_marker set clone_name = $1, golden = $2`, [name, golden]))
 }
 
+/** How many migrations are applied on the marked clone at `url` (read through the read-only channel). */
+export async function appliedCount(url: string): Promise<number> {
+  const { db, close } = openDatabase(url, { policy: 'clone', readOnly: true, max: 1 })
+  try {
+    return (await readLog(db)).length
+  } finally {
+    await close()
+  }
+}
+
 /**
  * Keeps a golden copy of a fresh clone (no migration applied): marked as golden, so it
  * is never migrated, only copied by `resetClone`. Replaces an older snapshot.
  */
-export async function snapshotClone(url: string): Promise<string> {
+export async function snapshotClone(url: string, confirm?: (what: string) => Promise<void>): Promise<string> {
   const facts = await withClient(url, readConnectionFacts)
   const refusal = cloneRefusal(facts)
   if (refusal) throw new RefusedError(`refused: ${refusal}`, CLONE_FIX)
   // The name the server reported and the guard checked, never one parsed again from the URL.
   const name = assertDatabaseName(facts.database)
-  const { db, close } = openDatabase(url, { policy: 'clone', readOnly: true, max: 1 })
-  let applied: number
-  try {
-    applied = (await readLog(db)).length
-  } finally {
-    await close()
-  }
+  const applied = await appliedCount(url)
   if (applied > 0) {
     throw new GovMigrateError(`${name} has ${applied} applied migration(s); a golden snapshot is taken of a fresh clone`, `run \`migrate down --to 0 --url …/${name}\` first, or snapshot a new clone`)
   }
   const golden = goldenName(name)
   const admin = withDatabase(url, 'postgres')
+  if (await withClient(admin, (client) => databaseExists(client, golden))) await confirm?.(`replace the golden snapshot ${golden}`)
   await withClient(admin, (client) => client.query(`drop database if exists ${ident(golden)} with (force)`))
   await copyDatabase(admin, name, golden)
   await setMarker(withDatabase(url, golden), golden, true)
@@ -61,7 +66,7 @@ export async function snapshotClone(url: string): Promise<string> {
 }
 
 /** Recreates the clone from its golden snapshot: drop, copy, re-mark. */
-export async function resetClone(url: string): Promise<{ name: string; ms: number }> {
+export async function resetClone(url: string, confirm?: (what: string) => Promise<void>): Promise<{ name: string; ms: number }> {
   const started = Date.now()
   const admin = withDatabase(url, 'postgres')
   // A clone that exists is checked and named by its server; one that is gone, by its golden snapshot's marker.
@@ -81,6 +86,7 @@ export async function resetClone(url: string): Promise<{ name: string; ms: numbe
   if (goldenFacts.database !== golden || role === null) {
     throw new RefusedError(`refused: ${golden} is not a golden snapshot made by \`migrate clone snapshot\``, `drop ${name} and clone again`)
   }
+  await confirm?.(`drop ${name} and make it again from ${golden}`)
   await withClient(admin, (client) => client.query(`drop database if exists ${ident(name)} with (force)`))
   await copyDatabase(admin, golden, name)
   await withClient(admin, (client) => client.query(`alter database ${ident(name)} owner to ${ident(role)}`))

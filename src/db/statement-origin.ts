@@ -8,7 +8,13 @@ import { AsyncLocalStorage } from 'node:async_hooks'
  */
 export type StatementOrigin = 'migration-body' | 'tool'
 
-const origin = new AsyncLocalStorage<StatementOrigin>()
+/**
+ * One store per process, even when this module is loaded twice (the compiled CLI in dist/
+ * and a migration file importing the TypeScript source of a pipeline step).
+ */
+const KEY = Symbol.for('gov-migrate.statement-origin')
+const shared = globalThis as typeof globalThis & { [KEY]?: AsyncLocalStorage<StatementOrigin> }
+const origin: AsyncLocalStorage<StatementOrigin> = (shared[KEY] ??= new AsyncLocalStorage<StatementOrigin>())
 
 /** Runs a migration body: every statement it starts is held to the whole statement policy. */
 export function asMigrationBody<T>(fn: () => Promise<T>): Promise<T> {

@@ -330,6 +330,22 @@ function checkText(sqlText: string, options: PolicyOptions): StatementRefusal | 
 }
 
 /**
+ * The relations (tables, views) a SQL script creates, as `schema.name` (`public` when
+ * unqualified). Needs `loadStatementParser()` first.
+ */
+export function createdRelations(sqlText: string): string[] {
+  const names: string[] = []
+  const tree: unknown = parseSync(sqlText)
+  const statements = isObject(tree) && Array.isArray(tree.stmts) ? tree.stmts : []
+  for (const statement of statements) {
+    const stmt = isObject(statement) && isObject(statement.stmt) ? statement.stmt : {}
+    const created = isObject(stmt.CreateStmt) ? stmt.CreateStmt.relation : isObject(stmt.ViewStmt) ? stmt.ViewStmt.view : undefined
+    if (isObject(created)) names.push(`${str(created.schemaname) || 'public'}.${str(created.relname)}`)
+  }
+  return names
+}
+
+/**
  * Why `sqlText` may not be sent, or null when it may. Needs `loadStatementParser()` first.
  *
  * ### Examples

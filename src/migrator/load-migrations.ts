@@ -24,6 +24,9 @@ function problemsOf(value: unknown): string[] {
   if (typeof m.id !== 'string' || !/^[A-Z][A-Z0-9]*$/.test(m.id)) problems.push('id must be like A, B or T1')
   if (typeof m.title !== 'string' || m.title.length === 0) problems.push('title is missing')
   if (m.tier !== 'clone' && m.tier !== 'production') problems.push("tier must be 'clone' or 'production'")
+  if (m.tier === 'production' && (typeof m.ratificationProposal !== 'string' || m.ratificationProposal.trim() === '')) {
+    problems.push('a production tier declares ratificationProposal, the proposal whose approvals open its gate')
+  }
   for (const fn of ['expect', 'up', 'down'] as const) {
     if (typeof m[fn] !== 'function') problems.push(`${fn} must be a function`)
   }

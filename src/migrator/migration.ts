@@ -71,6 +71,12 @@ export interface GovMigration<DB = Baseline> {
   /** What the stage does, in words a reviewer understands. */
   title: string
   tier: Tier
+  /**
+   * Production tiers: the ratification proposal whose approvals (ospa ≥ 1) open this tier's
+   * gate. Declared in the tier so it is reviewed and checksummed with it; `ratificationProposal`
+   * in kysely.config.ts may only agree.
+   */
+  ratificationProposal?: string
   /** Production tiers that need an explicit decision besides ospa ≥ 1 (emit activation). */
   requiresDecision?: boolean
   /** Preconditions of `up`, checked before any change (production tiers have several). */

@@ -157,7 +157,7 @@ async function applyOne(exec: Kysely<DB>, m: LoadedMigration, direction: Directi
   const run = async (trx: Transaction<DB>): Promise<StepEvent> => {
     let gate: string | undefined
     if (m.migration.tier === 'production') {
-      const reading = await readOspa(trx, ctx.config.ratificationProposal, ctx.lockGate())
+      const reading = await readOspa(trx, tierProposal(m, ctx.config), ctx.lockGate())
       const needsDecision = m.migration.requiresDecision === true && direction === 'up'
       const refusal = gateRefusal(reading, { needsDecision, decided: ctx.activateEmit })
       if (refusal && !ctx.rehearse) refuseGate(id, refusal, needsDecision)
@@ -250,6 +250,21 @@ async function runThroughUmzug(exec: Kysely<DB>, loaded: readonly LoadedMigratio
 class RolledBack extends Error {}
 
 /**
+ * The proposal a production tier's gate reads: the one the tier declares (reviewed and
+ * checksummed with it). A configuration naming another one is refused, naming both.
+ */
+export function tierProposal(m: LoadedMigration, config: LoadedConfig): string {
+  const declared = m.migration.ratificationProposal ?? ''
+  if (config.ratificationProposal !== declared) {
+    throw new RefusedError(
+      `refused: tier ${m.migration.id} declares ratification proposal ${declared} (${m.name}), but kysely.config.ts says ${config.ratificationProposal}`,
+      'the tier file is what was reviewed: make ratificationProposal in kysely.config.ts agree with it, or change the tier through review',
+    )
+  }
+  return declared
+}
+
+/**
  * "Exit 3 means nothing ran": every flag, gate and stop-gate of the run is checked
  * before its first migration. Flags and the ospa gate are read directly; stop-gates
  * of later migrations depend on the earlier ones, so a run of several gated
@@ -260,10 +275,9 @@ async function preflight(conn: Kysely<DB>, steps: readonly LoadedMigration[], di
     const undecided = steps.find((m) => m.migration.requiresDecision === true)
     if (undecided) refuseGate(undecided.migration.id, 'emit activation needs its own explicit decision', true)
   }
-  const firstTier = steps.find((m) => m.migration.tier === 'production')
-  if (firstTier) {
-    const refusal = gateRefusal(await readOspa(conn, ctx.config.ratificationProposal, ctx.lockGate()), { needsDecision: false, decided: false })
-    if (refusal) refuseGate(firstTier.migration.id, refusal, false)
+  for (const m of steps.filter((step) => step.migration.tier === 'production')) {
+    const refusal = gateRefusal(await readOspa(conn, tierProposal(m, ctx.config), ctx.lockGate()), { needsDecision: false, decided: false })
+    if (refusal) refuseGate(m.migration.id, refusal, false)
   }
   const laterGates = direction === 'up' && steps.slice(1).some((m) => (m.migration.gates ?? []).length > 0)
   if (!laterGates) return

@@ -3,11 +3,11 @@ import { typeDiff, type TypeDiff } from '../plan/type-diff.ts'
 import type { LoadedConfig } from '../config/load-config.ts'
 import { openDatabase } from '../db/database.ts'
 import { databaseOf, withDatabase } from '../db/url.ts'
-import { GovMigrateError, describe } from '../errors.ts'
+import { GovMigrateError, RefusedError, describe } from '../errors.ts'
 import { TOOL_SCHEMA } from '../guard/connection-facts.ts'
 import { createClone, dropClone, fingerprintOf, isClone, readMarker, type CloneStrategy } from '../clone/clone.ts'
 import type { DumpProgress } from '../clone/dump.ts'
-import { goldenName, resetClone, snapshotClone } from '../clone/snapshot.ts'
+import { appliedCount, goldenName, resetClone, snapshotClone } from '../clone/snapshot.ts'
 import { diffFingerprints, type Fingerprint } from '../fingerprint/fingerprint.ts'
 import { down, migrationsOf, up, type CapturedQuery } from '../migrator/migrator.ts'
 import type { Deltas } from '../migrator/migration.ts'
@@ -27,6 +27,8 @@ export interface RehearseOptions {
   onDumpProgress?: (progress: DumpProgress) => void
   /** Aborts a clone being made (its half-made database is dropped). */
   signal?: AbortSignal
+  /** Reset (or re-make) the clone even when it has migrations applied. */
+  reset?: boolean
 }
 
 export interface RehearseStep {
@@ -80,6 +82,15 @@ export async function rehearse(options: RehearseOptions): Promise<RehearseRecord
   const proposal = config.ratificationProposal
   const cloneUrl = withDatabase(options.adminUrl ?? options.productionUrl, options.cloneName)
   const steps: RehearseStep[] = []
+  // A clone with migrations applied is somebody's work in progress: never dropped unless told.
+  const applied = (await isClone(cloneUrl)) ? await appliedCount(cloneUrl) : 0
+  if (applied > 0 && options.reset !== true) {
+    throw new RefusedError(
+      `refused: the clone ${options.cloneName} has ${applied} applied migration(s); rehearse does not drop or reset it unless told`,
+      'pass --reset to reset it from its golden snapshot (or make it again), or name another clone with --name',
+    )
+  }
+  const resetNote = applied > 0 ? ` (it had ${applied} applied migration(s); --reset)` : ''
   const loaded = (await migrationsOf(config)).filter((m) => m.migration.tier === 'clone')
   const stages = new Map<string, StageRecord>(
     loaded.map((m) => [
@@ -119,7 +130,7 @@ export async function rehearse(options: RehearseOptions): Promise<RehearseRecord
     const golden = withDatabase(cloneUrl, goldenName(options.cloneName))
     if ((await isClone(cloneUrl)) && (await readMarker(golden).catch(() => null))?.golden) {
       const reset = await resetClone(cloneUrl)
-      step('clone', true, `${options.cloneName} reset from its golden snapshot in ${reset.ms} ms`)
+      step('clone', true, `${options.cloneName} reset from its golden snapshot in ${reset.ms} ms${resetNote}`)
     } else {
       if (await isClone(cloneUrl)) await dropClone(cloneUrl)
       const made = await createClone({
@@ -133,7 +144,7 @@ export async function rehearse(options: RehearseOptions): Promise<RehearseRecord
         ...(options.signal ? { signal: options.signal } : {}),
       })
       await snapshotClone(cloneUrl)
-      step('clone', true, `${made.name} made (${made.strategy}) in ${made.ms} ms, golden snapshot kept`)
+      step('clone', true, `${made.name} made (${made.strategy}) in ${made.ms} ms, golden snapshot kept${resetNote ? `; the old clone was dropped${resetNote}` : ''}`)
     }
     record.cloneCreation = (await readMarker(cloneUrl))?.createdFingerprint ?? null
     const fidelity = record.cloneCreation ? diffFingerprints(record.entry, record.cloneCreation).filter((k) => k !== 'db') : ['no creation fingerprint']

@@ -127,7 +127,7 @@ describe('snapshots and resets', () => {
     const rows = JSON.parse(listed.stdout) as { name: string; marker: string; stages: string[] }[]
     assert.deepEqual(rows.find((r) => r.name === name)?.stages, ['A', 'B', 'C', 'D', 'E', 'AX', 'RC', 'KG', 'CN', 'LT'])
     assert.equal(rows.find((r) => r.name === `${name}_golden`)?.marker, 'golden')
-    const reset = await cli(['clone', 'reset', '--url', clone])
+    const reset = await cli(['clone', 'reset', '--url', clone, '--yes'])
     assert.equal(reset.code, 0, reset.stderr)
     assert.deepEqual(diffFingerprints(created, await fingerprint(clone)), [])
     assert.equal(await scalar(clone, `select count(*)::int as v from gov_migrate.migrations`), 0)

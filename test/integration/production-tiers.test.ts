@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import pg from 'pg'
+import { writeFileSync } from 'node:fs'
 import { cli, fingerprint, markedClone, scalar, standIn } from '../helpers.ts'
+import { projectCopy } from '../migrations-kit.ts'
 import { withClient } from '../../src/db/database.ts'
 import { diffFingerprints } from '../../src/fingerprint/fingerprint.ts'
 
@@ -87,6 +89,26 @@ describe('production tiers on the stand-in', () => {
       await other.end()
     }
     assert.equal((await fingerprint(production)).own, 0)
+  })
+})
+
+describe('the proposal a tier needs is reviewed with it', () => {
+  it('the gate reads the proposal the tier declares; a configuration naming another is refused, naming both', async () => {
+    const production = await standIn()
+    const project = projectCopy()
+    writeFileSync(project.config, `export default { migrationsDir: 'migrations', ratificationProposal: 'APR-ELSEWHERE-9' }\n`)
+    // An approval of the configured proposal exists; the tier's own has none.
+    await withClient(production, (c) => c.query(`insert into os_proposal_approvals (proposal_code, approver, level) values ('APR-ELSEWHERE-9', 'president', 'L4')`))
+    const result = await cli(['up', '--to', 'T1', '--url', production, '--config', project.config])
+    assert.equal(result.code, 3, result.stderr)
+    assert.match(result.stderr, /refused: tier T1 declares ratification proposal APR-BOOT-AUTHMODEL-1 \(0101-T1-production-ownership-seed\), but kysely\.config\.ts says APR-ELSEWHERE-9 — fix: /)
+    assert.equal((await fingerprint(production)).own, 0)
+    project.add('0107-T7-undeclared.ts', `import { defineMigration } from '../src/migrator/migration.ts'
+export default defineMigration({ id: 'T7', title: 'undeclared', tier: 'production', expect: () => ({}), async up() {}, async down() {} })
+`)
+    const undeclared = await cli(['status', '--url', production, '--config', project.config])
+    assert.equal(undeclared.code, 1, undeclared.stderr)
+    assert.match(undeclared.stderr, /0107-T7-undeclared\.ts is incomplete: a production tier declares ratificationProposal/)
   })
 })
 

@@ -204,7 +204,7 @@ describe('red team: the clone channel cannot reach production', () => {
     assert.equal(await scalar(clone, `select has_table_privilege('public', 'public.os_proposal_approvals', 'SELECT') as v`), false)
 
     // clone drop drops the role with the clone (roles are cluster-wide).
-    const dropped = await cli(['clone', 'drop', '--url', clone])
+    const dropped = await cli(['clone', 'drop', '--url', clone, '--yes'])
     assert.equal(dropped.code, 0, dropped.stderr)
     assert.equal(await scalar<number>(production, 'select count(*)::int as v from pg_roles where rolname = $1', [role]), 0)
   })

@@ -18,9 +18,13 @@ describe('the rehearsal (stage F) and its evidence report', () => {
     assert.equal(first.code, 0, first.stdout + first.stderr)
     assert.match(first.stdout, /✓ clone back at its creation fingerprint: identical/)
     assert.match(first.stdout, /✓ production fingerprint at exit: identical to entry/)
-    const second = await cli(['rehearse', '--from', production, '--name', name])
+    // The rehearsal ends with every stage applied again: the clone is not dropped or reset unless told.
+    const refused = await cli(['rehearse', '--from', production, '--name', name])
+    assert.equal(refused.code, 3, refused.stdout + refused.stderr)
+    assert.match(refused.stderr, /refused: the clone \S+ has 10 applied migration\(s\); rehearse does not drop or reset it unless told — fix: pass --reset/)
+    const second = await cli(['rehearse', '--from', production, '--name', name, '--reset'])
     assert.equal(second.code, 0, second.stdout + second.stderr)
-    assert.match(second.stdout, /reset from its golden snapshot/)
+    assert.match(second.stdout, /reset from its golden snapshot in \d+ ms \(it had 10 applied migration\(s\); --reset\)/)
     assert.deepEqual(diffFingerprints(before, await fingerprint(production)), [])
 
     const dir = projectCopy().dir

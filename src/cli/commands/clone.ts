@@ -2,6 +2,11 @@ import type { Command } from 'commander'
 import { checkUrl, cliContext, output, parseStrategy, resolveAdmin, resolveProduction, resolveUrl, type CommonOptions } from '../context.ts'
 import { redact } from '../../db/url.ts'
 import { GovMigrateError } from '../../errors.ts'
+import { confirmer } from '../confirm.ts'
+
+interface DestructiveFlags extends CommonOptions {
+  yes?: boolean
+}
 
 interface CreateFlags extends CommonOptions {
   from?: string
@@ -72,33 +77,36 @@ export function registerClone(program: Command): void {
   clone
     .command('snapshot')
     .description('keep a golden copy of a fresh clone (marked, never migrated) to reset from')
-    .action(async (_: CommonOptions, command: Command) => {
-      const flags = command.optsWithGlobals<CommonOptions>()
+    .option('--yes', 'replace an existing golden snapshot without asking (needed without a terminal)')
+    .action(async (_: DestructiveFlags, command: Command) => {
+      const flags = command.optsWithGlobals<DestructiveFlags>()
       const ctx = await cliContext(flags)
       const { snapshotClone } = await import('../../clone/snapshot.ts')
-      const golden = await snapshotClone(requireUrl(flags, 'snapshot'))
+      const golden = await snapshotClone(requireUrl(flags, 'snapshot'), confirmer(flags.yes))
       output(ctx, { golden }, () => [`golden snapshot ${golden}`])
     })
 
   clone
     .command('reset')
     .description('recreate the clone from its golden snapshot')
-    .action(async (_: CommonOptions, command: Command) => {
-      const flags = command.optsWithGlobals<CommonOptions>()
+    .option('--yes', 'drop and re-make the clone without asking (needed without a terminal)')
+    .action(async (_: DestructiveFlags, command: Command) => {
+      const flags = command.optsWithGlobals<DestructiveFlags>()
       const ctx = await cliContext(flags)
       const { resetClone } = await import('../../clone/snapshot.ts')
-      const result = await resetClone(requireUrl(flags, 'reset'))
+      const result = await resetClone(requireUrl(flags, 'reset'), confirmer(flags.yes))
       output(ctx, result, () => [`reset ${result.name} from its golden snapshot (${result.ms} ms)`])
     })
 
   clone
     .command('drop')
     .description('drop a marked clone or golden snapshot (anything unmarked is refused)')
-    .action(async (_: CommonOptions, command: Command) => {
-      const flags = command.optsWithGlobals<CommonOptions>()
+    .option('--yes', 'drop without asking (needed without a terminal)')
+    .action(async (_: DestructiveFlags, command: Command) => {
+      const flags = command.optsWithGlobals<DestructiveFlags>()
       const ctx = await cliContext(flags)
       const { dropClone } = await import('../../clone/clone.ts')
-      const name = await dropClone(requireUrl(flags, 'drop'))
+      const name = await dropClone(requireUrl(flags, 'drop'), confirmer(flags.yes))
       output(ctx, { dropped: name }, () => [`dropped ${name}`])
     })
 }

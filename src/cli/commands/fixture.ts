@@ -1,9 +1,11 @@
 import type { Command } from 'commander'
 import { cliContext, output, parseScale, PRODUCTION_DEFAULT, resolveUrl, type CommonOptions } from '../context.ts'
+import { confirmer } from '../confirm.ts'
 
 interface FixtureFlags extends CommonOptions {
   scale: string
   bulk?: string
+  yes?: boolean
 }
 
 export function registerFixture(program: Command): void {
@@ -12,6 +14,7 @@ export function registerFixture(program: Command): void {
     .description('create (or re-create) the production stand-in with the baseline of docs/pipeline.md')
     .option('--scale <n>', 'scale factor: 35N collections, 5N groups, 6 scopes', '1')
     .option('--bulk <size>', 'add organic bulk (application activity) until the database reaches this size: 1.2GB is 1.2 × 10⁹ bytes, 1GiB 2³⁰')
+    .option('--yes', 're-create an existing stand-in without asking (needed without a terminal)')
     .action(async (_: FixtureFlags, command: Command) => {
       const flags = command.optsWithGlobals<FixtureFlags>()
       const ctx = await cliContext(flags)
@@ -20,7 +23,7 @@ export function registerFixture(program: Command): void {
       const bulkBytes = flags.bulk ? parseSize(flags.bulk) : undefined
       const url = await resolveUrl(ctx, flags.url, PRODUCTION_DEFAULT)
       const { createFixture } = await import('../../fixture/fixture.ts')
-      const result = await createFixture({ url, scale, ...(bulkBytes ? { bulkBytes } : {}), onProgress: ctx.progress })
+      const result = await createFixture({ url, scale, ...(bulkBytes ? { bulkBytes } : {}), onProgress: ctx.progress, confirm: confirmer(flags.yes) })
       output(ctx, result, () => [`${result.recreated ? 're-created' : 'created'} the stand-in ${result.database} at scale ${result.scale}`])
     })
 }

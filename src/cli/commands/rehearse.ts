@@ -9,6 +9,7 @@ interface RehearseFlags extends CommonOptions {
   from?: string
   name?: string
   strategy: string
+  reset?: boolean
 }
 
 interface ReportFlags extends CommonOptions {
@@ -23,6 +24,7 @@ export function registerRehearse(program: Command): void {
     .option('--from <url>', 'production URL (only read); default: the target server’s directus')
     .option('--name <name>', 'clone name (default: directus_gov_test_<today>)')
     .option('--strategy <strategy>', 'how to make the clone when it has no golden snapshot: auto, template or dump', 'auto')
+    .option('--reset', 'reset (or re-make) the clone even when it has migrations applied; without it such a clone is refused')
     .action(async (_: RehearseFlags, command: Command) => {
       const flags = command.optsWithGlobals<RehearseFlags>()
       const strategy = parseStrategy(flags.strategy)
@@ -37,6 +39,7 @@ export function registerRehearse(program: Command): void {
         cloneName: flags.name ?? cloneDefault(),
         config: ctx.config,
         strategy,
+        reset: flags.reset === true,
         onProgress: ctx.progress,
         onDumpProgress: progress.update,
         signal: abort.signal,
