@@ -54,7 +54,7 @@ export default defineMigration<DB>({
   id: '${id}',
   title: ${JSON.stringify(title)},
   tier: '${tier}',
-
+${production ? "  // The proposal whose approvals (ospa ≥ 1) open this tier's gate, reviewed with the tier.\n  ratificationProposal: 'APR-BOOT-AUTHMODEL-1',\n" : ''}
   // Stop-gates: preconditions checked before any change, e.g. metricEquals('own', () => 0, 'nothing
   // owned yet') from ../src/pipeline/gates.ts.${production ? ' A production tier declares the state it expects.' : ''}
   gates: [],
