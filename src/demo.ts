@@ -1,4 +1,4 @@
-import type { LoadedConfig } from './config/load-config.ts'
+import { fingerprintSettings, type LoadedConfig } from './config/load-config.ts'
 import { createClone, fingerprintOf, isClone } from './clone/clone.ts'
 import { createFixture, fixtureState } from './fixture/fixture.ts'
 import { databaseOf, withDatabase } from './db/url.ts'
@@ -34,7 +34,7 @@ export interface DemoResult {
  */
 export async function demo(options: DemoOptions): Promise<DemoResult> {
   const { config, onProgress } = options
-  const proposal = config.ratificationProposal
+  const proposal = fingerprintSettings(config)
   const state = await fixtureState(options.productionUrl)
   if (state === 'absent') {
     await createFixture({ url: options.productionUrl, ...(onProgress ? { onProgress } : {}) })

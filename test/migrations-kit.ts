@@ -6,19 +6,23 @@ import { ROOT } from './helpers.ts'
 
 /**
  * A throwaway project folder: kysely.config.ts plus a copy of the real migrations
- * (imports pointed at this repository), to which a test adds its own files.
+ * (imports pointed at this repository, or with `withSources` at a copy of src/), to which
+ * a test adds its own files.
  */
-export function projectCopy(options: { upTo?: string } = {}): { dir: string; config: string; add: (file: string, body: string) => void } {
+export function projectCopy(options: { upTo?: string; withSources?: boolean } = {}): { dir: string; config: string; add: (file: string, body: string) => void } {
   const dir = mkdtempSync(join(tmpdir(), 'gov-migrate-'))
   after(() => rmSync(dir, { recursive: true, force: true }))
   cpSync(join(ROOT, 'migrations'), join(dir, 'migrations'), { recursive: true })
+  // With its own copy of src/, the project's pipeline modules can be edited by a test.
+  if (options.withSources) cpSync(join(ROOT, 'src'), join(dir, 'src'), { recursive: true })
+  const rewrite = (body: string) => (options.withSources ? body : body.replaceAll("'../src/", `'${ROOT}/src/`))
   for (const file of readdirSync(join(dir, 'migrations'))) {
     const path = join(dir, 'migrations', file)
     if (options.upTo && file.slice(0, 4) > options.upTo) {
       rmSync(path)
       continue
     }
-    writeFileSync(path, readFileSync(path, 'utf8').replaceAll("'../src/", `'${ROOT}/src/`))
+    writeFileSync(path, rewrite(readFileSync(path, 'utf8')))
   }
   symlinkSync(join(ROOT, 'node_modules'), join(dir, 'node_modules'))
   writeFileSync(join(dir, 'package.json'), '{ "type": "module" }\n')
@@ -27,7 +31,7 @@ export function projectCopy(options: { upTo?: string } = {}): { dir: string; con
   return {
     dir,
     config,
-    add: (file, body) => writeFileSync(join(dir, 'migrations', file), body.replaceAll("'../src/", `'${ROOT}/src/`)),
+    add: (file, body) => writeFileSync(join(dir, 'migrations', file), rewrite(body)),
   }
 }
 

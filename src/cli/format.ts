@@ -1,6 +1,6 @@
 import table from 'text-table'
 import type { Fingerprint, FingerprintKey } from '../fingerprint/fingerprint.ts'
-import { ORGANIC_KEYS } from '../fingerprint/fingerprint.ts'
+import { healthWarnings, KIND } from '../fingerprint/fingerprint.ts'
 import type { Status } from '../migrator/status.ts'
 import { formatDeltas } from '../migrator/migration.ts'
 import type { RunResult, StepEvent } from '../migrator/migrator.ts'
@@ -14,34 +14,37 @@ export function columns(rows: readonly (readonly string[])[], indent = ''): stri
     .map((line) => `${indent}${line}`.trimEnd())
 }
 
-const organicKeys: readonly string[] = ORGANIC_KEYS
+const MARK = { governance: '', organic: '(organic: reported, not compared)', health: '(health: a warning, not compared)' } as const
 
-/** A fingerprint as aligned `key value` lines; organic counts marked. */
+/** The keys printed as `key value`: every reading but the health details (printed as warnings). */
+const scalarKeys = (fp: Fingerprint) => (Object.keys(fp) as FingerprintKey[]).filter((key) => key !== 'health')
+
+/** A fingerprint as aligned `key value` lines, organic and health readings marked, then any health warning. */
 export function fingerprintLines(fp: Fingerprint, title: string): string[] {
   return [
     title,
-    ...columns(
-      (Object.keys(fp) as FingerprintKey[]).map((key) => [key, String(fp[key]), organicKeys.includes(key) ? '(organic, not compared)' : '']),
-      '  ',
-    ),
+    ...columns(scalarKeys(fp).map((key) => [key, String(fp[key]), MARK[KIND[key]]]), '  '),
+    ...healthWarnings(fp).map((w) => `  ! health: ${w}`),
   ]
 }
 
-/** Entry and exit fingerprints side by side, each key marked identical, differs or organic. */
+/** Entry and exit fingerprints side by side, each key marked identical, differs, organic (old → new) or health. */
 export function fingerprintPairLines(entry: Fingerprint, exit: Fingerprint, title: string): string[] {
   return [
     title,
     ...columns(
       [
         ['key', 'entry', 'exit', ''],
-        ...(Object.keys(entry) as FingerprintKey[]).map((key) => {
+        ...scalarKeys(entry).map((key) => {
           const a = String(entry[key])
           const b = String(exit[key])
-          return [key, a, b, organicKeys.includes(key) ? 'organic, not compared' : a === b ? 'identical' : 'DIFFERS']
+          const kind = KIND[key]
+          return [key, a, b, kind === 'organic' ? `organic, not compared${Number(b) < Number(a) ? ' (fell)' : ''}` : kind === 'health' ? 'health, not compared' : a === b ? 'identical' : 'DIFFERS']
         }),
       ],
       '  ',
     ),
+    ...healthWarnings(exit).map((w) => `  ! health: ${w}`),
   ]
 }
 
@@ -59,8 +62,10 @@ export function statusLines(s: Status): string[] {
 
 export function verifyLines(result: VerifyResult): string[] {
   return [
-    `${result.database}: applied ${result.applied.length === 0 ? 'nothing' : result.applied.join(' ')}`,
-    ...columns(result.checks.map((c) => [`${c.ok ? '✓' : '✗'} ${c.name}`, `expected ${c.expected}`, `actual ${c.actual}`])),
+    `${result.database}${result.production ? ' (production, read-only channel)' : ''}: applied ${result.applied.length === 0 ? 'nothing' : result.applied.join(' ')}`,
+    // The preflight's rows read check · required · actual.
+    ...columns(result.checks.map((c) => [`${c.ok ? '✓' : '✗'} ${c.name}`, `${c.name.startsWith('preflight:') ? 'required' : 'expected'} ${c.expected}`, `actual ${c.actual}`])),
+    ...result.skipped.map((s) => `- skipped ${s}`),
     `${result.checks.filter((c) => c.ok).length} checks passed, ${result.checks.filter((c) => !c.ok).length} failed`,
   ]
 }

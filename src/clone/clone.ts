@@ -7,8 +7,9 @@ import { CLONE_FIX, CLONE_PREFIX, cloneRefusal, cloneRole, defaultCloneName, has
 import { TOOL_SCHEMA, readConnectionFacts } from '../guard/connection-facts.ts'
 import { dropWriterRoleIfUnused, ensureWriterRole, handOverClone, writerRoleName } from '../db/clone-role.ts'
 import { ensureLogTables } from '../migrator/log-storage.ts'
-import { readFingerprint, type Fingerprint } from '../fingerprint/fingerprint.ts'
+import { readFingerprint, type Fingerprint, type FingerprintSettings } from '../fingerprint/fingerprint.ts'
 import { assertDumpTools, dumpAndRestore, type DumpProgress } from './dump.ts'
+import { storeCatalog } from './catalog.ts'
 
 export { defaultCloneName }
 
@@ -32,7 +33,8 @@ export interface CreateCloneOptions {
    */
   admin?: string
   name?: string
-  proposal: string
+  /** The ratification proposal, or the whole fingerprint settings (`fingerprintSettings(config)`). */
+  proposal: string | FingerprintSettings
   strategy?: CloneStrategy
   onProgress?: (line: string) => void
   onDumpProgress?: (progress: DumpProgress) => void
@@ -54,10 +56,10 @@ export interface CloneInfo {
 }
 
 /** Reads a fingerprint through the read-only channel. */
-export async function fingerprintOf(url: string, proposal: string): Promise<Fingerprint> {
+export async function fingerprintOf(url: string, settings: string | FingerprintSettings): Promise<Fingerprint> {
   const { db, close } = openDatabase(url, { policy: 'any', readOnly: true, max: 1 })
   try {
-    return await readFingerprint(db, proposal)
+    return await readFingerprint(db, settings)
   } catch (error) {
     // 42P01 undefined_table: a database without the production tables (postgres, an empty one).
     if ((error as { code?: string }).code === '42P01') {
@@ -311,6 +313,13 @@ async function buildClone(options: CreateCloneOptions): Promise<CloneInfo> {
     // Read as the clone's own role: the first login proves the server lets it in.
     const fingerprint = await fingerprintOf(url, options.proposal)
     await withClient(url, (client) => client.query(`update ${TOOL_SCHEMA}.clone_marker set created_fingerprint = $1`, [JSON.stringify(fingerprint)]))
+    // The catalog snapshot the round trip is proved against: taken last, of the clone as it is handed over.
+    const { db, close } = openDatabase(url, { policy: 'clone', max: 1 })
+    try {
+      await storeCatalog(db)
+    } finally {
+      await close()
+    }
     return { name, url, source, role, strategy, ...(fallback ? { fallback } : {}), sourceFingerprint, fingerprint, ms: Date.now() - started }
   } catch (error) {
     await dropDatabase(admin, name, role)

@@ -3,7 +3,7 @@ import { assertDatabaseName, copyDatabaseSql, databaseOf, ident, withDatabase } 
 import { GovMigrateError, RefusedError } from '../errors.ts'
 import { CLONE_FIX, cloneRefusal, cloneRole } from '../guard/guard.ts'
 import { TOOL_SCHEMA, readConnectionFacts } from '../guard/connection-facts.ts'
-import { readLog } from '../migrator/log-storage.ts'
+import { appliedSinceCreation } from './catalog.ts'
 
 /** The golden snapshot of a clone lives beside it under this suffix. */
 export const GOLDEN = '_golden'
@@ -36,7 +36,8 @@ async function setMarker(url: string, name: string, golden: boolean): Promise<vo
 export async function appliedCount(url: string): Promise<number> {
   const { db, close } = openDatabase(url, { policy: 'clone', readOnly: true, max: 1 })
   try {
-    return (await readLog(db)).length
+    // Migrations a clone of production carried from it (tiers run there) are part of its fresh state.
+    return (await appliedSinceCreation(db)).length
   } finally {
     await close()
   }

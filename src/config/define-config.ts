@@ -1,4 +1,5 @@
 import { z } from 'zod'
+import { DEFAULT_HEALTH_THRESHOLD_MS, GOVERNANCE_OBJECTS } from '../fingerprint/governance-objects.ts'
 
 export const configSchema = z
   .object({
@@ -32,6 +33,21 @@ export const configSchema = z
       .object({ maxCandidates: z.number().int().positive().default(1000) })
       .strict()
       .default({ maxCandidates: 1000 }),
+    /**
+     * Production tiers on production (not a marked clone) run only with a receipt of their
+     * rehearsal on a fresh clone of production (`--receipt <file>`). A receipt given is always checked.
+     */
+    requireReceipt: z.boolean().default(false),
+    /** How the production fingerprint is read. */
+    fingerprint: z
+      .object({
+        /** The governance objects (tables, views, functions in `public`) whose definitions make up `schema_md5`. */
+        governanceObjects: z.array(z.string().min(1)).min(1).default([...GOVERNANCE_OBJECTS]),
+        /** A session idle in transaction (or holding locks in a transaction) longer than this is a health warning. */
+        healthThresholdMs: z.number().int().positive().default(DEFAULT_HEALTH_THRESHOLD_MS),
+      })
+      .strict()
+      .default({ governanceObjects: [...GOVERNANCE_OBJECTS], healthThresholdMs: DEFAULT_HEALTH_THRESHOLD_MS }),
     /** The zero-setup server used when no URL is given anywhere. */
     embedded: z
       .object({

@@ -4,6 +4,7 @@ import { up } from 'empathic/find'
 import { configSchema, type MigrateConfig } from './define-config.ts'
 import { GovMigrateError } from '../errors.ts'
 import { importTs } from '../loader/import-ts.ts'
+import type { FingerprintSettings } from '../fingerprint/fingerprint.ts'
 
 /** The configuration file's name; the nearest one from the working folder up is the project's. */
 export const CONFIG_FILE = 'kysely.config.ts'
@@ -56,4 +57,9 @@ export async function loadConfig(file?: string, cwd = resolve('.')): Promise<Loa
     )
   }
   return parseConfig(mod.default, dirname(found), found)
+}
+
+/** The fingerprint settings of a configuration: proposal, governance objects, health threshold. */
+export function fingerprintSettings(config: LoadedConfig): FingerprintSettings {
+  return { proposal: config.ratificationProposal, governanceObjects: config.fingerprint.governanceObjects, healthThresholdMs: config.fingerprint.healthThresholdMs }
 }

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises'
 import { GovMigrateError } from '../errors.ts'
-import { diffFingerprints as diffLive, type Fingerprint, type FingerprintKey } from './fingerprint.ts'
+import { compareFingerprints, diffFingerprints as diffLive, GOVERNANCE_KEYS, type Fingerprint, type FingerprintComparison, type FingerprintKey } from './fingerprint.ts'
 
 const SAVE = (file: string) => `save one with \`migrate fingerprint --json --url <url> > ${file}\``
 
@@ -29,18 +29,25 @@ export function shapeProblem(value: unknown): string | null {
   const record = value as Record<string, unknown>
   if (typeof record.db !== 'string') return 'it has no "db"'
   if (typeof record.schema_md5 !== 'string') return 'it has no "schema_md5"'
-  const wrong = Object.entries(record).filter(([key, v]) => key !== 'db' && key !== 'schema_md5' && typeof v !== 'number').map(([key]) => key)
+  // `health` holds the health reading's session lists (never compared).
+  const wrong = Object.entries(record).filter(([key, v]) => key !== 'db' && key !== 'schema_md5' && key !== 'health' && typeof v !== 'number').map(([key]) => key)
   return wrong.length > 0 ? `not a count: ${wrong.join(', ')}` : null
 }
 
 /**
- * The keys whose values differ (organic counts excepted); a key the saved file lacks
- * is an error, never a silent "identical".
+ * The governance keys whose values differ (organic and health readings are not compared); a
+ * governance key the saved file lacks is an error, never a silent "identical".
  */
 export function diffFingerprints(saved: Fingerprint, live: Fingerprint, file = 'the saved fingerprint'): FingerprintKey[] {
-  const missing = (Object.keys(live) as FingerprintKey[]).filter((key) => !(key in saved))
+  const missing = GOVERNANCE_KEYS.filter((key) => !(key in saved))
   if (missing.length > 0) {
     throw new GovMigrateError(`${file} lacks ${missing.join(', ')} (saved by another version?)`, SAVE(file))
   }
   return diffLive(saved, live)
+}
+
+/** The three kinds of reading between a saved fingerprint and a live one, the saved file checked as above. */
+export function compareSaved(saved: Fingerprint, live: Fingerprint, file = 'the saved fingerprint'): FingerprintComparison {
+  diffFingerprints(saved, live, file)
+  return compareFingerprints(saved, live)
 }

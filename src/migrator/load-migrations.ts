@@ -1,17 +1,22 @@
-import { createHash } from 'node:crypto'
-import { readFile, readdir } from 'node:fs/promises'
-import { join, resolve } from 'node:path'
+import { readdir } from 'node:fs/promises'
+import { dirname, join, resolve } from 'node:path'
 import { GovMigrateError } from '../errors.ts'
 import type { GovMigration } from './migration.ts'
 import { importTs } from '../loader/import-ts.ts'
+import { moduleClosures } from './module-closure.ts'
 
 /** A migration file, loaded and checked. */
 export interface LoadedMigration {
   /** File name without extension; the key in the migration log. */
   name: string
   file: string
-  /** sha256 of the file's bytes, kept in the log to detect edits after apply. */
+  /**
+   * sha256 of the migration's module closure: its file and every project module it
+   * imports, transitively (packages excluded). Kept in the log to detect edits after apply.
+   */
   sha256: string
+  /** The closure: project-relative path → sha256 of the file, kept in the log to name what changed. */
+  modules: Record<string, string>
   migration: GovMigration
 }
 
@@ -34,10 +39,11 @@ function problemsOf(value: unknown): string[] {
 }
 
 /**
- * Loads every `NNNN-name.ts` file of `dir` in name order. A file that does not
- * load, or whose default export is not a whole migration, stops everything.
+ * Loads every `NNNN-name.ts` file of `dir` in name order and hashes each one's module
+ * closure (paths relative to `root`, the project). A file that does not load, or whose
+ * default export is not a whole migration, stops everything.
  */
-export async function loadMigrations(dir: string): Promise<LoadedMigration[]> {
+export async function loadMigrations(dir: string, root: string = dirname(resolve(dir))): Promise<LoadedMigration[]> {
   const folder = resolve(dir)
   let entries: string[]
   try {
@@ -47,6 +53,7 @@ export async function loadMigrations(dir: string): Promise<LoadedMigration[]> {
       cause: error,
     })
   }
+  const closures = await moduleClosures(resolve(root), entries.map((entry) => join(folder, entry)))
   const loaded: LoadedMigration[] = []
   for (const entry of entries) {
     const file = join(folder, entry)
@@ -68,8 +75,9 @@ export async function loadMigrations(dir: string): Promise<LoadedMigration[]> {
         `finish ${file} with \`export default defineMigration({ id, title, tier, expect, up, down })\`; nothing was run`,
       )
     }
-    const sha256 = createHash('sha256').update(await readFile(file)).digest('hex')
-    loaded.push({ name, file, sha256, migration: mod.default as GovMigration })
+    const closure = closures.get(file)
+    if (!closure) throw new Error(`no module closure for ${file}`)
+    loaded.push({ name, file, sha256: closure.sha256, modules: closure.modules, migration: mod.default as GovMigration })
   }
   const seen = new Map<string, string>()
   for (const m of loaded) {

@@ -2,11 +2,11 @@ import { resolve } from 'node:path'
 import type { Kysely, LogEvent, Transaction } from 'kysely'
 import type { DB } from '../db/schema.ts'
 import { openDatabase } from '../db/database.ts'
-import type { LoadedConfig } from '../config/load-config.ts'
+import { fingerprintSettings, type LoadedConfig } from '../config/load-config.ts'
 import { GovMigrateError, MigrationError, RefusedError, StatementRefusedError, describe } from '../errors.ts'
 import { asMigrationBody } from '../db/statement-origin.ts'
 import { assertOwnTransaction, readOwnTransaction } from './own-transaction.ts'
-import type { Tier } from '../guard/guard.ts'
+import { isMarkedClone, type Tier } from '../guard/guard.ts'
 import { metricsWith, readMetrics, readShape, METRICS, type MetricDefinition, type Metrics, type Shape } from '../fingerprint/metrics.ts'
 import { diffFingerprints, readFingerprint } from '../fingerprint/fingerprint.ts'
 import { gateRefusal, readOspa, refuseGate } from '../gate/ospa-gate.ts'
@@ -17,6 +17,9 @@ import { acquireRunLock, releaseRunLock } from './lock.ts'
 import { recordRehearsal } from './rehearsals.ts'
 import { analyzeNewTables } from './statistics.ts'
 import type { Deltas } from './migration.ts'
+import { sqlSha256 } from './sql-hash.ts'
+import { receiptRefusal, tierMismatches, type LoadedReceipt } from './receipt.ts'
+import { movedSequences, readSequences, restoreSequences } from './sequences.ts'
 
 export type Direction = 'up' | 'down'
 
@@ -34,6 +37,12 @@ export interface RunOptions {
   rehearse?: boolean
   /** Keep the SQL each migration body ran (for plans and packets). */
   capture?: boolean
+  /**
+   * Production tiers: the receipt of their rehearsal on a fresh clone of production. Checked
+   * before anything runs (coverage, module hashes, production's governance state), and per tier
+   * while it runs (SQL hash, measured deltas); its hash goes into the log.
+   */
+  receipt?: LoadedReceipt
   /** Rehearsing, record the proven round trips on the clone (default true). */
   recordProof?: boolean
   onEvent?: (event: StepEvent) => void
@@ -61,6 +70,8 @@ export interface StepEvent {
   notes: string[]
   /** With `capture`: the statements its body ran. */
   sql?: CapturedQuery[]
+  /** sha256 of the statements its body ran, in order, parameters included (timestamps normalised). */
+  sqlSha256: string
   ms: number
 }
 
@@ -74,7 +85,7 @@ export interface RunResult {
 }
 
 export async function migrationsOf(config: LoadedConfig): Promise<LoadedMigration[]> {
-  return loadMigrations(resolve(config.root, config.migrationsDir))
+  return loadMigrations(resolve(config.root, config.migrationsDir), config.root)
 }
 
 /** The migration a `--to` names, or a one-line error listing the known ids. */
@@ -141,7 +152,10 @@ interface ApplyContext {
   lockGate: () => boolean
   activateEmit: boolean
   rehearse: boolean
-  capture?: Capture
+  /** Sees every statement; a migration body's are hashed (and kept with `keepSql`). */
+  capture: Capture
+  keepSql: boolean
+  receipt?: LoadedReceipt
   events: StepEvent[]
   onEvent?: (event: StepEvent) => void
 }
@@ -179,22 +193,41 @@ async function applyOne(exec: Kysely<DB>, m: LoadedMigration, direction: Directi
     const expected = direction === 'up' ? declared : negate(declared)
     const before = await readMetrics(trx, ctx.metrics)
     const notes: string[] = []
+    const sequencesBefore = direction === 'up' ? await readSequences(trx) : {}
     const own = await readOwnTransaction(trx)
-    if (ctx.capture) ctx.capture.active = true
+    ctx.capture.take()
+    ctx.capture.active = true
     try {
       // Every statement the body starts, awaited or not, is held to the whole statement policy.
       await asMigrationBody(() => m.migration[direction]({ db: trx, shape, note: (line) => notes.push(line), limits: { maxCandidates: ctx.config.scanner.maxCandidates } }))
     } finally {
-      if (ctx.capture) ctx.capture.active = false
+      ctx.capture.active = false
     }
     await assertOwnTransaction(trx, own)
+    const ran = ctx.capture.take()
+    const sqlHash = sqlSha256(ran)
+    // A sequence is not transactional: down sets back what up moved (kept in the log entry).
+    const moved = direction === 'up' ? movedSequences(sequencesBefore, await readSequences(trx)) : {}
+    if (direction === 'down') {
+      const entry = (await readLog(trx)).find((e) => e.name === m.name)
+      const left = await restoreSequences(trx, entry?.sequences ?? {})
+      if (left.length > 0) notes.push(`left as they are (used since the up): ${left.join(', ')}`)
+    }
     if (direction === 'up') await analyzeNewTables(trx)
     const measured = measuredDeltas(before, await readMetrics(trx, ctx.metrics))
     const mismatches = deltaMismatches(expected, measured)
     if (mismatches.length > 0) {
       throw new GovMigrateError(`measured deltas differ from the declaration: ${mismatches.join('; ')}`, `correct ${m.name}'s up/down or its expect(); nothing was committed`)
     }
-    if (direction === 'up') await writeLogEntry(trx, m)
+    const bound = direction === 'up' && !ctx.rehearse && m.migration.tier === 'production' ? ctx.receipt : undefined
+    if (bound) {
+      const tier = bound.receipt.tiers.find((t) => t.name === m.name)
+      const differs = tier ? tierMismatches(tier, sqlHash, measured) : ['the receipt does not cover it']
+      if (differs.length > 0) {
+        throw new RefusedError(`refused: ${id} ${differs.join('; ')}; rolled back`, `production runs only what its rehearsal proved: rehearse again on a fresh clone of production with --receipt`)
+      }
+    }
+    if (direction === 'up') await writeLogEntry(trx, m, { sqlSha256: sqlHash, sequences: moved, ...(bound ? { receiptSha256: bound.sha256 } : {}) })
     else await deleteLogEntry(trx, m)
     return {
       direction,
@@ -207,7 +240,8 @@ async function applyOne(exec: Kysely<DB>, m: LoadedMigration, direction: Directi
       measured,
       ...(gate ? { gate } : {}),
       notes,
-      ...(ctx.capture ? { sql: ctx.capture.take() } : {}),
+      ...(ctx.keepSql ? { sql: ran } : {}),
+      sqlSha256: sqlHash,
       ms: Math.round(performance.now() - started),
     }
   }
@@ -281,20 +315,55 @@ async function preflight(conn: Kysely<DB>, steps: readonly LoadedMigration[], di
   }
   const laterGates = direction === 'up' && steps.slice(1).some((m) => (m.migration.gates ?? []).length > 0)
   if (!laterGates) return
-  const dryRun: ApplyContext = { config: ctx.config, metrics: ctx.metrics, lockGate: ctx.lockGate, activateEmit: ctx.activateEmit, rehearse: false, events: [] }
-  await conn
-    .transaction()
-    .execute(async (trx) => {
-      for (const m of steps) await applyOne(trx, m, direction, dryRun)
-      throw new RolledBack()
-    })
-    .catch((error: unknown) => {
-      if (error instanceof RolledBack) return
-      if (error instanceof MigrationError) {
-        throw new MigrationError(error.migrationId, error.direction, `${error.message} (checked before the run: nothing was committed)`)
-      }
-      throw error
-    })
+  const dryRun: ApplyContext = { config: ctx.config, metrics: ctx.metrics, lockGate: ctx.lockGate, activateEmit: ctx.activateEmit, rehearse: false, events: [], capture: ctx.capture, keepSql: false, ...(ctx.receipt ? { receipt: ctx.receipt } : {}) }
+  await rolledBackLeavingNoSequence(conn, async (trx) => {
+    for (const m of steps) await applyOne(trx, m, direction, dryRun)
+  }).catch((error: unknown) => {
+    if (error instanceof MigrationError) {
+      throw new MigrationError(error.migrationId, error.direction, `${error.message} (checked before the run: nothing was committed)`)
+    }
+    throw error
+  })
+}
+
+/**
+ * Production runs what a clone proved: with a receipt, every tier of the run must be covered by
+ * it, with the module hash it was rehearsed with, and production's governance state must still be
+ * the one the rehearsed clone was made from. On production (not a marked clone) a run without a
+ * receipt is refused when `requireReceipt` is set. Refusals come before anything runs (exit 3).
+ */
+async function checkReceipt(conn: Kysely<DB>, steps: readonly LoadedMigration[], options: RunOptions, onClone: boolean): Promise<void> {
+  const fix = 'rehearse on a fresh clone of production: migrate up --to <tier> --rehearse --url <clone> --receipt <file>'
+  if (!options.receipt) {
+    if (options.config.requireReceipt && !onClone) {
+      throw new RefusedError(`refused: ${steps.map((m) => m.migration.id).join(', ')} on production need a receipt (--receipt <file>)`, fix)
+    }
+    return
+  }
+  const production = await readFingerprint(conn, fingerprintSettings(options.config))
+  const refusal = receiptRefusal(options.receipt, steps, production)
+  if (refusal) throw new RefusedError(`refused: ${refusal}`, fix)
+}
+
+/**
+ * Runs `body` in a transaction that always rolls back. A sequence is not transactional, so
+ * every sequence it moved is set back afterwards: a dry run or a rehearsal leaves none advanced.
+ */
+async function rolledBackLeavingNoSequence(conn: Kysely<DB>, body: (trx: Transaction<DB>) => Promise<void>): Promise<void> {
+  const before = await readSequences(conn)
+  try {
+    await conn
+      .transaction()
+      .execute(async (trx) => {
+        await body(trx)
+        throw new RolledBack()
+      })
+      .catch((error: unknown) => {
+        if (!(error instanceof RolledBack)) throw error
+      })
+  } finally {
+    await restoreSequences(conn, movedSequences(before, await readSequences(conn)))
+  }
 }
 
 /**
@@ -310,10 +379,10 @@ async function runLocked(
   plan: (log: LogEntry[], loaded: LoadedMigration[]) => LoadedMigration[],
 ): Promise<RunResult> {
   const rehearse = options.rehearse === true
-  const capture = options.capture ? new Capture() : undefined
+  const capture = new Capture()
   // Rehearsals run on marked clones only, whatever the track.
   const policy = rehearse || track === 'clone' ? 'clone' : 'any'
-  const { db, pool, close } = openDatabase(options.url, { policy, max: 1, ...(capture ? { log: capture.log } : {}) })
+  const { db, pool, close } = openDatabase(options.url, { policy, max: 1, log: capture.log })
   const events: StepEvent[] = []
   const roundTrip: StepEvent[] = []
   let steps: LoadedMigration[] = []
@@ -324,7 +393,9 @@ async function runLocked(
     activateEmit: options.activateEmit === true,
     rehearse,
     events,
-    ...(capture ? { capture } : {}),
+    capture,
+    keepSql: options.capture === true,
+    ...(options.receipt ? { receipt: options.receipt } : {}),
     ...(options.onEvent ? { onEvent: options.onEvent } : {}),
   }
   try {
@@ -336,26 +407,21 @@ async function runLocked(
         steps = plan(log, loaded)
         const names = steps.map((m) => m.name)
         if (!rehearse) {
+          if (track === 'production' && direction === 'up' && steps.length > 0) await checkReceipt(conn, steps, options, pool.facts ? isMarkedClone(pool.facts) : false)
           await preflight(conn, steps, direction, ctx)
           await runThroughUmzug(conn, loaded, track, direction, names, ctx)
           return
         }
-        await conn
-          .transaction()
-          .execute(async (trx) => {
-            const before = await readFingerprint(trx, options.config.ratificationProposal)
-            await runThroughUmzug(trx, loaded, track, direction, names, ctx)
-            const back: ApplyContext = { ...ctx, events: roundTrip }
-            await runThroughUmzug(trx, loaded, track, direction === 'up' ? 'down' : 'up', [...names].reverse(), back)
-            const differ = diffFingerprints(before, await readFingerprint(trx, options.config.ratificationProposal))
-            if (differ.length > 0) {
-              throw new GovMigrateError(`the rehearsed round trip did not restore the clone: ${differ.join(', ')} differ`, 'a down does not remove exactly what its up added; fix it')
-            }
-            throw new RolledBack()
-          })
-          .catch((error: unknown) => {
-            if (!(error instanceof RolledBack)) throw error
-          })
+        await rolledBackLeavingNoSequence(conn, async (trx) => {
+          const before = await readFingerprint(trx, fingerprintSettings(options.config))
+          await runThroughUmzug(trx, loaded, track, direction, names, ctx)
+          const back: ApplyContext = { ...ctx, events: roundTrip }
+          await runThroughUmzug(trx, loaded, track, direction === 'up' ? 'down' : 'up', [...names].reverse(), back)
+          const differ = diffFingerprints(before, await readFingerprint(trx, fingerprintSettings(options.config)))
+          if (differ.length > 0) {
+            throw new GovMigrateError(`the rehearsed round trip did not restore the clone: ${differ.join(', ')} differ`, 'a down does not remove exactly what its up added; fix it')
+          }
+        })
       } finally {
         await releaseRunLock(conn).catch(() => undefined)
       }

@@ -1,6 +1,6 @@
 import { sql } from 'kysely'
 import { typeDiff, type TypeDiff } from '../plan/type-diff.ts'
-import type { LoadedConfig } from '../config/load-config.ts'
+import { fingerprintSettings, type LoadedConfig } from '../config/load-config.ts'
 import { openDatabase } from '../db/database.ts'
 import { databaseOf, withDatabase } from '../db/url.ts'
 import { GovMigrateError, RefusedError, describe } from '../errors.ts'
@@ -8,7 +8,8 @@ import { TOOL_SCHEMA } from '../guard/connection-facts.ts'
 import { createClone, dropClone, fingerprintOf, isClone, readMarker, type CloneStrategy } from '../clone/clone.ts'
 import type { DumpProgress } from '../clone/dump.ts'
 import { appliedCount, goldenName, resetClone, snapshotClone } from '../clone/snapshot.ts'
-import { diffFingerprints, type Fingerprint } from '../fingerprint/fingerprint.ts'
+import { diffCatalog, readCatalog, readStoredCatalog } from '../clone/catalog.ts'
+import { compareFingerprints, diffFingerprints, organicLines, type Fingerprint } from '../fingerprint/fingerprint.ts'
 import { down, migrationsOf, up, type CapturedQuery } from '../migrator/migrator.ts'
 import type { Deltas } from '../migrator/migration.ts'
 import { verify } from '../verify/verify.ts'
@@ -79,7 +80,7 @@ class StepFailed extends Error {}
  */
 export async function rehearse(options: RehearseOptions): Promise<RehearseRecord> {
   const { config } = options
-  const proposal = config.ratificationProposal
+  const proposal = fingerprintSettings(config)
   const cloneUrl = withDatabase(options.adminUrl ?? options.productionUrl, options.cloneName)
   const steps: RehearseStep[] = []
   // A clone with migrations applied is somebody's work in progress: never dropped unless told.
@@ -128,7 +129,14 @@ export async function rehearse(options: RehearseOptions): Promise<RehearseRecord
   try {
     // 1. The clone: reset from the golden snapshot, or made fresh (and snapshotted).
     const golden = withDatabase(cloneUrl, goldenName(options.cloneName))
-    if ((await isClone(cloneUrl)) && (await readMarker(golden).catch(() => null))?.golden) {
+    const goldenMarker = (await isClone(cloneUrl)) ? await readMarker(golden).catch(() => null) : null
+    // The golden snapshot follows production: when production's governance state moved since it
+    // was taken, it no longer rehearses this production, so a new clone and snapshot are made.
+    const moved = goldenMarker?.golden ? diffFingerprints(goldenMarker.sourceFingerprint, record.entry).filter((k) => k !== 'db') : []
+    if (moved.length > 0) {
+      step('golden snapshot follows production', true, `production's governance state changed since the golden snapshot was taken (${moved.join(', ')}): taking a new one`)
+    }
+    if (goldenMarker?.golden && moved.length === 0) {
       const reset = await resetClone(cloneUrl)
       step('clone', true, `${options.cloneName} reset from its golden snapshot in ${reset.ms} ms${resetNote}`)
     } else {
@@ -176,8 +184,10 @@ export async function rehearse(options: RehearseOptions): Promise<RehearseRecord
       step(`down ${m.migration.id}`, event?.id === m.migration.id, event ? `reverted` : 'nothing reverted')
       await verifyStep(`verify after down ${m.migration.id}`)
     }
+    const catalog = await catalogDifferences(cloneUrl)
+    step('clone back at its creation catalog', catalog !== null && catalog.length === 0, catalog === null ? 'the clone kept no catalog snapshot' : catalog.length === 0 ? 'every object, sequence and table content as at creation' : catalog.join('; '))
     const back = await fingerprintOf(cloneUrl, proposal)
-    const differ = record.cloneCreation ? diffFingerprints(record.cloneCreation, back).filter((k) => k !== 'idle_in_txn') : ['no creation fingerprint']
+    const differ = record.cloneCreation ? diffFingerprints(record.cloneCreation, back) : ['no creation fingerprint']
     step('clone back at its creation fingerprint', differ.length === 0, differ.length === 0 ? 'identical' : `differs in ${differ.join(', ')}`)
 
     // 4. Up again: the same result; a further up applies nothing.
@@ -189,8 +199,13 @@ export async function rehearse(options: RehearseOptions): Promise<RehearseRecord
 
     // 5. Production untouched.
     record.exit = await fingerprintOf(options.productionUrl, proposal)
-    const prod = diffFingerprints(record.entry, record.exit)
-    step('production fingerprint at exit', prod.length === 0, prod.length === 0 ? 'identical to entry' : `differs in ${prod.join(', ')}`)
+    const { governance: prod, organic, health } = compareFingerprints(record.entry, record.exit)
+    const readings = [...organicLines(organic).map((l) => `organic: ${l}`), ...health.map((h) => `health warning: ${h}`)]
+    step(
+      'production fingerprint at exit',
+      prod.length === 0,
+      `${prod.length === 0 ? 'governance state identical to entry' : `governance state differs in ${prod.join(', ')}`}${readings.length > 0 ? `; ${readings.join('; ')}` : ''}`,
+    )
   } catch (error) {
     record.verdict = 'FAIL'
     record.failedStep = steps.find((s) => !s.ok)?.step ?? 'unexpected error'
@@ -208,6 +223,19 @@ export async function rehearse(options: RehearseOptions): Promise<RehearseRecord
     )
   }
   return record
+}
+
+/** Differences between the clone's catalog now and at its creation; null when none was kept. */
+async function catalogDifferences(cloneUrl: string): Promise<string[] | null> {
+  const { db, close } = openDatabase(cloneUrl, { policy: 'clone', max: 1 })
+  try {
+    return await db.transaction().setIsolationLevel('repeatable read').setAccessMode('read only').execute(async (trx) => {
+      const created = await readStoredCatalog(trx)
+      return created ? diffCatalog(created, await readCatalog(trx)) : null
+    })
+  } finally {
+    await close()
+  }
 }
 
 /** Keeps the record in the clone's tool schema (no fingerprint reads it). */

@@ -1,5 +1,5 @@
 import type { Fingerprint, FingerprintKey } from '../fingerprint/fingerprint.ts'
-import { ORGANIC_KEYS } from '../fingerprint/fingerprint.ts'
+import { KIND } from '../fingerprint/fingerprint.ts'
 import { deltaMismatches } from '../migrator/migrator.ts'
 import { formatDeltas } from '../migrator/migration.ts'
 import { formatQuery } from '../plan/format-sql.ts'
@@ -44,16 +44,19 @@ export function buildReport(record: RehearseRecord, generatedAt: Date): Report {
 }
 
 function fingerprintTable(entry: Fingerprint, exit: Fingerprint | null): string[] {
-  const organic: readonly string[] = ORGANIC_KEYS
   return [
     '| key | entry | exit | |',
     '| --- | --- | --- | --- |',
-    ...(Object.keys(entry) as FingerprintKey[]).map((key) => {
-      const a = String(entry[key])
-      const b = exit ? String(exit[key]) : '—'
-      const mark = organic.includes(key) ? 'organic, not compared' : a === b ? 'identical' : '**differs**'
-      return `| ${key} | ${a} | ${b} | ${mark} |`
-    }),
+    ...(Object.keys(entry) as FingerprintKey[])
+      .filter((key) => key !== 'health')
+      .map((key) => {
+        const a = String(entry[key])
+        const b = exit ? String(exit[key]) : '—'
+        const kind = KIND[key]
+        const mark =
+          kind === 'organic' ? `organic, not compared${exit && Number(b) < Number(a) ? ' (fell)' : ''}` : kind === 'health' ? 'health, not compared' : a === b ? 'identical' : '**differs**'
+        return `| ${key} | ${a} | ${b} | ${mark} |`
+      }),
   ]
 }
 

@@ -1,9 +1,12 @@
 import { openDatabase } from '../db/database.ts'
 import { withDatabase } from '../db/url.ts'
-import type { LoadedConfig } from '../config/load-config.ts'
+import { fingerprintSettings, type LoadedConfig } from '../config/load-config.ts'
 import { baselineMetrics, metricsWith, readMetrics, readShape, type Metrics, type Shape } from '../fingerprint/metrics.ts'
-import { diffFingerprints, readFingerprint } from '../fingerprint/fingerprint.ts'
-import { fingerprintOf, readMarker } from '../clone/clone.ts'
+import { diffFingerprints, readFingerprint, type Fingerprint } from '../fingerprint/fingerprint.ts'
+import { hasClonePrefix } from '../guard/guard.ts'
+import { fingerprintOf, isClone, readMarker } from '../clone/clone.ts'
+import { diffCatalog, readCatalog, readStoredCatalog } from '../clone/catalog.ts'
+import { readCoverage } from '../pipeline/coverage.ts'
 import { migrationsOf } from '../migrator/migrator.ts'
 import { historyProblems } from '../migrator/history.ts'
 import { readLog } from '../migrator/log-storage.ts'
@@ -15,7 +18,11 @@ export type { Check }
 
 export interface VerifyResult {
   database: string
-  /** Ids of the applied clone migrations: the prefix of the pipeline being verified. */
+  /** Not a marked clone: verified through the read-only channel, nothing tried that writes. */
+  production: boolean
+  /** What was not run, and why (production: the fail-closed tries). */
+  skipped: string[]
+  /** Ids of the applied migrations (both tracks): the prefix of the pipeline being verified. */
   applied: string[]
   checks: Check[]
   ok: boolean
@@ -37,40 +44,70 @@ export function impliedMetrics(applied: readonly LoadedMigration[], baseline: Me
  */
 export async function verify(url: string, config: LoadedConfig): Promise<VerifyResult> {
   const loaded = await migrationsOf(config)
-  const marker = await readMarker(url)
-  const { db, pool, close } = openDatabase(url, { policy: 'clone', max: 1 })
+  // A marked clone is verified whole, fail-closed tries included; anything else is production,
+  // read through the read-only channel, with nothing tried that writes.
+  const production = !(await isClone(url))
+  const marker = production ? null : await readMarker(url)
+  const { db, pool, close } = openDatabase(url, production ? { policy: 'any', readOnly: true, max: 1 } : { policy: 'clone', max: 1 })
   let result: VerifyResult | undefined
   try {
     await db
       .transaction()
+      .setAccessMode(production ? 'read only' : 'read write')
       .execute(async (trx) => {
         const log = await readLog(trx)
         const appliedNames = new Set(log.map((e) => e.name))
-        const applied = loaded.filter((m) => m.migration.tier === 'clone' && appliedNames.has(m.name))
+        // Both tracks: a clone of a production where tiers ran carries them.
+        const applied = loaded.filter((m) => appliedNames.has(m.name))
+        const ids = new Set(applied.map((m) => m.migration.id))
         const checks: Check[] = historyProblems(log, loaded).map((p) => check('history', 'intact', p))
+        const skipped: string[] = []
 
         const shape = await readShape(trx)
         const implied = impliedMetrics(applied, baselineMetrics(shape), shape)
         const actual = await readMetrics(trx, metricsWith(loaded))
         for (const key of Object.keys(implied)) checks.push(check(key, implied[key] ?? 0, actual[key] ?? 0))
 
-        // Each applied stage's own checks, given the numbers implied right after it.
+        // Each applied stage's own checks, given the numbers implied right after it. They may try
+        // writes (rolled back): on production, which is only read, they are listed as skipped.
         const atStage = baselineMetrics(shape)
         for (const m of applied) {
           for (const [key, delta] of Object.entries(m.migration.expect(shape))) atStage[key] = (atStage[key] ?? 0) + delta
-          if (m.migration.verify) checks.push(...(await m.migration.verify({ db: trx, shape, implied: { ...atStage }, actual })))
+          if (!m.migration.verify) continue
+          if (production) skipped.push(`${m.migration.id}'s own checks: they may try writes (rolled back), and production is only read`)
+          else checks.push(...(await m.migration.verify({ db: trx, shape, implied: { ...atStage }, actual })))
         }
-        if (applied.length === 0 && marker?.createdFingerprint) {
-          const now = await readFingerprint(trx, config.ratificationProposal)
-          const differ = diffFingerprints(marker.createdFingerprint, now).filter((k) => k !== 'idle_in_txn')
-          checks.push(check('clone equals its creation fingerprint', 'no difference', differ.length === 0 ? 'no difference' : differ.join(', ')))
+        if (ids.has('T1')) {
+          const coverage = await readCoverage(trx)
+          checks.push(check('coverage %', '100.00', coverage.percent))
+          checks.push(check('coverage direct anchors', shape.groups * shape.scopes, coverage.directAnchors))
+          checks.push(check('coverage inherited pairs', shape.collections * shape.scopes, coverage.inherited))
+        }
+        if (ids.has('T4')) checks.push(check('critical drift', 0, actual.drift_critical ?? 0))
+
+        if (production) {
+          const fp = await readFingerprint(trx, fingerprintSettings(config))
+          checks.push(...preflightChecks(fp, implied, applied.filter((m) => m.migration.tier === 'production').length))
+        } else {
+          // The whole clone against its creation, when nothing was applied on it since.
+          const created = await readStoredCatalog(trx)
+          const sinceCreation = log.filter((e) => !(created?.carried ?? []).includes(e.name))
+          if (created && sinceCreation.length === 0) {
+            const differences = diffCatalog(created, await readCatalog(trx))
+            checks.push(check('clone equals its creation catalog', 'no difference', differences.length === 0 ? 'no difference' : differences.join('; ')))
+          }
+          if (sinceCreation.length === 0 && marker?.createdFingerprint) {
+            const now = await readFingerprint(trx, fingerprintSettings(config))
+            const differ = diffFingerprints(marker.createdFingerprint, now)
+            checks.push(check('clone equals its creation fingerprint', 'no difference', differ.length === 0 ? 'no difference' : differ.join(', ')))
+          }
         }
         if (marker) {
           let differ: string
           try {
             // The production channel when configured (the admin role may not read production's tables).
             const productionUrl = config.productionUrl ? withDatabase(config.productionUrl, marker.sourceDatabase) : withDatabase(url, marker.sourceDatabase)
-            const production = await fingerprintOf(productionUrl, config.ratificationProposal)
+            const production = await fingerprintOf(productionUrl, fingerprintSettings(config))
             const keys = diffFingerprints(marker.sourceFingerprint, production)
             differ = keys.length === 0 ? 'no difference' : keys.join(', ')
           } catch (error) {
@@ -78,7 +115,14 @@ export async function verify(url: string, config: LoadedConfig): Promise<VerifyR
           }
           checks.push(check(`production ${marker.sourceDatabase} untouched since the clone`, 'no difference', differ))
         }
-        result = { database: pool.facts?.database ?? '', applied: applied.map((m) => m.migration.id), checks, ok: checks.every((c) => c.ok) }
+        result = {
+          database: pool.facts?.database ?? '',
+          production,
+          applied: applied.map((m) => m.migration.id),
+          checks,
+          skipped,
+          ok: checks.every((c) => c.ok),
+        }
         // Always roll back: the fail-closed tries ran in savepoints, and verify writes nothing.
         throw new RolledBack()
       })
@@ -90,6 +134,23 @@ export async function verify(url: string, config: LoadedConfig): Promise<VerifyR
   }
   if (!result) throw new Error('verify produced no result')
   return result
+}
+
+/**
+ * The reports' production table, checked value by value (check · required · actual): the
+ * database is production (not a clone), the governance numbers are the baseline plus what the
+ * applied tiers declared, ospa ≥ 1 once a tier ran (each needed it), nothing emitted, and no
+ * session idle in transaction past the health threshold.
+ */
+export function preflightChecks(fp: Fingerprint, implied: Metrics, tiersApplied: number): Check[] {
+  const row = (name: string, required: string, actual: string | number, ok: boolean): Check => ({ name: `preflight: ${name}`, expected: required, actual: String(actual), ok })
+  const numbers = ['own', 'gap', 'gov_emit', 'axis_tables', 'ruleset', 'scan_run', 'cand_state', 'cand_object', 'cursor'] as const
+  return [
+    row('db name', 'production, not a clone', fp.db, !hasClonePrefix(fp.db)),
+    row('ospa', tiersApplied > 0 ? '≥ 1 (tiers ran)' : '≥ 0 (a tier needs ≥ 1)', fp.ospa, tiersApplied > 0 ? fp.ospa >= 1 : fp.ospa >= 0),
+    ...numbers.map((key) => row(key, String(implied[key] ?? 0), fp[key], fp[key] === (implied[key] ?? 0))),
+    row('idle_in_txn', '0', fp.idle_in_txn, fp.idle_in_txn === 0),
+  ]
 }
 
 class RolledBack extends Error {}

@@ -173,3 +173,29 @@ describe('fail-closed in the database, idempotent and bounded', () => {
     assert.match(result.stderr, /verify failed: cand_object/)
   })
 })
+
+describe('the round trip on the whole database', () => {
+  it('after down --to 0 verify reports a stray table, a stray view, an advanced sequence and changed content, each by object', async () => {
+    const clone = await markedClone(await standIn())
+    assert.equal((await cli(['up', '--to', 'LT', '--url', clone])).code, 0)
+    assert.equal((await cli(['down', '--to', '0', '--url', clone])).code, 0)
+    const clean = await cli(['verify', '--url', clone])
+    assert.equal(clean.code, 0, clean.stdout)
+    assert.match(clean.stdout, /✓ clone equals its creation catalog/)
+
+    const cases: [string, string, RegExp][] = [
+      ['create table public.stray (x int)', 'drop table public.stray', /\+ table public\.stray(;|\s|$)/],
+      ['create view public.v_stray as select 1 as one', 'drop view public.v_stray', /\+ view public\.v_stray(;|\s|$)/],
+      [`select nextval('public.governance_event_log_id_seq')`, `select setval('public.governance_event_log_id_seq', 1, false)`, /sequence public\.governance_event_log_id_seq 0 → 1/],
+      [`update dot_tools set title = title || ' ' where tool_code = 'dot-001'`, `update dot_tools set title = rtrim(title)`, /table public\.dot_tools: content differs/],
+    ]
+    for (const [change, undo, report] of cases) {
+      await withClient(clone, (c) => c.query(change))
+      const result = await cli(['verify', '--url', clone])
+      assert.equal(result.code, 1, change)
+      assert.match(result.stdout, report, change)
+      await withClient(clone, (c) => c.query(undo))
+    }
+    assert.equal((await cli(['verify', '--url', clone])).code, 0)
+  })
+})

@@ -17,7 +17,8 @@ describe('the rehearsal (stage F) and its evidence report', () => {
     const first = await cli(['rehearse', '--from', production, '--name', name])
     assert.equal(first.code, 0, first.stdout + first.stderr)
     assert.match(first.stdout, /✓ clone back at its creation fingerprint: identical/)
-    assert.match(first.stdout, /✓ production fingerprint at exit: identical to entry/)
+    assert.match(first.stdout, /✓ clone back at its creation catalog: every object, sequence and table content as at creation/)
+    assert.match(first.stdout, /✓ production fingerprint at exit: governance state identical to entry/)
     // The rehearsal ends with every stage applied again: the clone is not dropped or reset unless told.
     const refused = await cli(['rehearse', '--from', production, '--name', name])
     assert.equal(refused.code, 3, refused.stdout + refused.stderr)
@@ -62,8 +63,8 @@ export default defineMigration({
     dropLater(`${name}_golden`)
     const result = await cli(['rehearse', '--from', production, '--name', name, '--config', project.config])
     assert.equal(result.code, 1)
-    // Verify already sees it when nothing is applied any more: the schema differs from creation.
-    assert.match(result.stdout, /✗ verify after down A: clone equals its creation fingerprint expected no difference, actual schema_md5/)
+    // Verify already sees it when nothing is applied any more: the catalog differs from creation, by object.
+    assert.match(result.stdout, /✗ verify after down A: clone equals its creation catalog expected no difference, actual \+ function public\.gov_leftover\(\)/)
     assert.match(result.stderr, /^migrate: the rehearsal failed at step "verify after down A"/m)
     assert.equal(await scalar(withDatabase(production, name), `select count(*)::int as v from pg_proc where proname = 'gov_leftover'`), 1, 'left for inspection')
   })

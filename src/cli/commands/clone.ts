@@ -1,4 +1,5 @@
 import type { Command } from 'commander'
+import { fingerprintSettings } from '../../config/load-config.ts'
 import { checkUrl, cliContext, output, parseStrategy, resolveAdmin, resolveProduction, resolveUrl, type CommonOptions } from '../context.ts'
 import { redact } from '../../db/url.ts'
 import { GovMigrateError } from '../../errors.ts'
@@ -42,7 +43,7 @@ export function registerClone(program: Command): void {
           from,
           admin: resolveAdmin(ctx, flags.url, from),
           ...(flags.name ? { name: flags.name } : {}),
-          proposal: ctx.config.ratificationProposal,
+          proposal: fingerprintSettings(ctx.config),
           strategy,
           onProgress: ctx.progress,
           onDumpProgress: progress.update,

@@ -1,9 +1,11 @@
 import type { Command } from 'commander'
+import type { StepEvent } from '../../migrator/migrator.ts'
 import { cliContext, cloneDefault, output, resolveUrl, type CommonOptions } from '../context.ts'
 import { GovMigrateError } from '../../errors.ts'
 
 interface RunFlags extends CommonOptions {
   to?: string
+  receipt?: string
   activateEmit?: boolean
   rehearse?: boolean
 }
@@ -15,20 +17,32 @@ export function registerMigrate(program: Command): void {
     .option('--to <id>', 'stage or tier id to stop at, e.g. A or T1')
     .option('--activate-emit', 'the explicit decision emit activation (T6) needs besides ospa ≥ 1')
     .option('--rehearse', 'run for real in one transaction, round trip included, then roll back (marked clones only)')
+    .option('--receipt <file>', 'with --rehearse on a fresh clone of production: write the receipt of the tiers; on production: run only what that receipt proved')
     .action(async (_: RunFlags, command: Command) => {
       const flags = command.optsWithGlobals<RunFlags>()
       const ctx = await cliContext(flags)
       const url = await resolveUrl(ctx, flags.url, cloneDefault(), 'target')
-      const [{ up }, { runLines }] = await Promise.all([import('../../migrator/migrator.ts'), import('../format.ts')])
-      const result = await up({
+      const [{ up }, { runLines }, { loadReceipt, rehearseWithReceipt }] = await Promise.all([
+        import('../../migrator/migrator.ts'),
+        import('../format.ts'),
+        import('../../migrator/receipt.ts'),
+      ])
+      const options = {
         url,
         config: ctx.config,
         ...(flags.to !== undefined ? { to: flags.to } : {}),
         activateEmit: flags.activateEmit === true,
         rehearse: flags.rehearse === true,
-        ...(ctx.json ? {} : { onEvent: (e) => process.stderr.write(`• ${e.direction} ${e.id}: ${e.title}\n`) }),
-      })
-      output(ctx, result, () => runLines(result))
+        ...(ctx.json ? {} : { onEvent: (e: StepEvent) => process.stderr.write(`• ${e.direction} ${e.id}: ${e.title}\n`) }),
+      }
+      if (flags.receipt !== undefined && flags.rehearse === true) {
+        const { run, receipt } = await rehearseWithReceipt({ ...options, receiptFile: flags.receipt })
+        output(ctx, { ...run, receipt }, () => [...runLines(run), `receipt written to ${flags.receipt ?? ''}: ${receipt.tiers.map((t) => t.id).join(', ')} proved on ${receipt.clone}`])
+        return
+      }
+      const receipt = flags.receipt !== undefined ? await loadReceipt(flags.receipt) : undefined
+      const result = await up({ ...options, ...(receipt ? { receipt } : {}) })
+      output(ctx, result, () => [...runLines(result), ...(receipt ? [`bound to the receipt ${receipt.file} (sha256 ${receipt.sha256})`] : [])])
     })
 
   program

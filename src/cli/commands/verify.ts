@@ -5,7 +5,7 @@ import { GovMigrateError } from '../../errors.ts'
 export function registerVerify(program: Command): void {
   program
     .command('verify')
-    .description('the regression suite: assert the state the applied stages imply, fail-closed boundaries included (writes nothing)')
+    .description('the regression suite: assert the state the applied stages imply, fail-closed boundaries included (writes nothing); on production, read-only with the preflight')
     .action(async (_: CommonOptions, command: Command) => {
       const flags = command.optsWithGlobals<CommonOptions>()
       const ctx = await cliContext(flags)
@@ -15,7 +15,7 @@ export function registerVerify(program: Command): void {
       output(ctx, result, () => verifyLines(result))
       if (!result.ok) {
         const failed = result.checks.filter((c) => !c.ok).map((c) => c.name)
-        throw new GovMigrateError(`verify failed: ${failed.join(', ')}`, 'compare expected and actual above; the clone is left as it is for inspection')
+        throw new GovMigrateError(`verify failed: ${failed.join(', ')}`, result.production ? 'compare required and actual above; nothing was written' : 'compare expected and actual above; the clone is left as it is for inspection')
       }
     })
 }

@@ -1,0 +1,218 @@
+import { sql, type Kysely } from 'kysely'
+import type { DB } from '../db/schema.ts'
+import { TOOL_SCHEMA } from '../guard/connection-facts.ts'
+import { readLog } from '../migrator/log-storage.ts'
+
+/**
+ * One object of the catalog: `kind` and qualified `name` identify it (`view public.v_drift_finding`),
+ * `parent` is the relation it belongs to (a column's, constraint's, index's table), `def` is what
+ * is compared (definition, owner, grants; a sequence's value).
+ */
+export interface CatalogObject {
+  kind: string
+  name: string
+  parent: string | null
+  def: string
+}
+
+/**
+ * Every object in every non-system schema other than the tool's own, and a content hash of
+ * every table: what the round trip is proved against.
+ */
+export interface CatalogSnapshot {
+  objects: CatalogObject[]
+  /** Qualified table name → `rows:hash` (an order-independent hash of its rows' text). */
+  contents: Record<string, string>
+}
+
+const USER_SCHEMA = sql`n.nspname not in ('pg_catalog', 'information_schema', ${TOOL_SCHEMA}) and n.nspname !~ '^pg_(toast|temp_|toast_temp_)'`
+
+/**
+ * Owners and grants are read as role names; `roleOf` says how a role is written in the
+ * snapshot (so a snapshot taken as one role reads equal under another of the same kind).
+ */
+function catalogQuery() {
+  return sql<CatalogObject>`
+    with rels as (
+      select c.oid, c.relkind, n.nspname, c.relname, quote_ident(n.nspname) || '.' || quote_ident(c.relname) as qname,
+             pg_get_userbyid(c.relowner) as owner, coalesce(c.relacl::text, '') as acl, c.relrowsecurity, c.relforcerowsecurity
+      from pg_class c join pg_namespace n on n.oid = c.relnamespace
+      where ${USER_SCHEMA} and c.relkind in ('r', 'p', 'v', 'm', 'S', 'f')
+        and not exists (select 1 from pg_depend d where d.classid = 'pg_class'::regclass and d.objid = c.oid and d.deptype = 'e')
+    )
+    select 'schema' as kind, quote_ident(n.nspname) as name, null as parent,
+           'owner ' || pg_get_userbyid(n.nspowner) || ' grants ' || coalesce(n.nspacl::text, '') as def
+    from pg_namespace n where ${USER_SCHEMA}
+    union all
+    select case relkind when 'r' then 'table' when 'p' then 'table' when 'v' then 'view' when 'm' then 'materialized view'
+                        when 'S' then 'sequence' else 'foreign table' end,
+           qname, null,
+           'owner ' || owner || ' grants ' || acl
+             || case when relrowsecurity then ' row security' || case when relforcerowsecurity then ' forced' else '' end else '' end
+             || case when relkind in ('v', 'm') then E'\n' || pg_get_viewdef(oid) else '' end
+    from rels
+    union all
+    select 'column', r.qname || '.' || quote_ident(a.attname), r.qname,
+           format_type(a.atttypid, a.atttypmod)
+             || case when a.attnotnull then ' not null' else '' end
+             || coalesce(' default ' || pg_get_expr(d.adbin, d.adrelid), '')
+             || case a.attidentity when 'a' then ' identity always' when 'd' then ' identity by default' else '' end
+             || case a.attgenerated when 's' then ' generated stored' else '' end
+             || coalesce(' collate ' || co.collname, '')
+             || coalesce(' grants ' || a.attacl::text, '')
+    from rels r join pg_attribute a on a.attrelid = r.oid and a.attnum > 0 and not a.attisdropped
+    left join pg_attrdef d on d.adrelid = a.attrelid and d.adnum = a.attnum
+    left join pg_collation co on co.oid = a.attcollation and a.attcollation <> (select t.typcollation from pg_type t where t.oid = a.atttypid)
+    where r.relkind <> 'S'
+    union all
+    select 'constraint', r.qname || '.' || quote_ident(k.conname), r.qname, pg_get_constraintdef(k.oid)
+    from pg_constraint k join rels r on r.oid = k.conrelid
+    union all
+    select 'index', quote_ident(r.nspname) || '.' || quote_ident(i.relname), r.qname, pg_get_indexdef(x.indexrelid)
+    from pg_index x join rels r on r.oid = x.indrelid join pg_class i on i.oid = x.indexrelid
+    union all
+    select 'trigger', r.qname || '.' || quote_ident(t.tgname), r.qname,
+           pg_get_triggerdef(t.oid) || case t.tgenabled when 'D' then ' (disabled)' else '' end
+    from pg_trigger t join rels r on r.oid = t.tgrelid where not t.tgisinternal
+    union all
+    select 'rule', r.qname || '.' || quote_ident(w.rulename), r.qname, pg_get_ruledef(w.oid)
+    from pg_rewrite w join rels r on r.oid = w.ev_class where w.rulename <> '_RETURN'
+    union all
+    select 'policy', r.qname || '.' || quote_ident(p.polname), r.qname,
+           p.polcmd::text || case when p.polpermissive then ' permissive' else ' restrictive' end
+             || ' to ' || coalesce((select string_agg(case when o = 0 then 'public' else pg_get_userbyid(o) end, ',' order by 1) from unnest(p.polroles) o), '')
+             || coalesce(' using ' || pg_get_expr(p.polqual, p.polrelid), '')
+             || coalesce(' with check ' || pg_get_expr(p.polwithcheck, p.polrelid), '')
+    from pg_policy p join rels r on r.oid = p.polrelid
+    union all
+    select case p.prokind when 'p' then 'procedure' when 'a' then 'aggregate' else 'function' end,
+           quote_ident(n.nspname) || '.' || quote_ident(p.proname) || '(' || pg_get_function_identity_arguments(p.oid) || ')', null,
+           'owner ' || pg_get_userbyid(p.proowner) || ' grants ' || coalesce(p.proacl::text, '')
+             || case when p.prokind = 'a' then '' else ' md5 ' || md5(pg_get_functiondef(p.oid)) end
+    from pg_proc p join pg_namespace n on n.oid = p.pronamespace
+    where ${USER_SCHEMA}
+      and not exists (select 1 from pg_depend d where d.classid = 'pg_proc'::regclass and d.objid = p.oid and d.deptype = 'e')
+    union all
+    select case t.typtype when 'e' then 'enum' when 'd' then 'domain' when 'r' then 'range' else 'type' end,
+           quote_ident(n.nspname) || '.' || quote_ident(t.typname), null,
+           'owner ' || pg_get_userbyid(t.typowner) || ' grants ' || coalesce(t.typacl::text, '')
+             || case t.typtype
+                  when 'e' then ' labels ' || coalesce((select string_agg(e.enumlabel, ',' order by e.enumsortorder) from pg_enum e where e.enumtypid = t.oid), '')
+                  when 'd' then ' over ' || format_type(t.typbasetype, t.typtypmod) || case when t.typnotnull then ' not null' else '' end
+                  else '' end
+    from pg_type t join pg_namespace n on n.oid = t.typnamespace
+    where ${USER_SCHEMA} and t.typtype in ('e', 'd', 'r', 'c')
+      and (t.typtype <> 'c' or (select c.relkind from pg_class c where c.oid = t.typrelid) = 'c')
+      and not exists (select 1 from pg_depend d where d.classid = 'pg_type'::regclass and d.objid = t.oid and d.deptype = 'e')
+    union all
+    select 'extension', quote_ident(x.extname), null, x.extversion || ' in ' || x.extnamespace::regnamespace::text
+    from pg_extension x where x.extname <> 'plpgsql'`
+}
+
+/** The sequences of the user schemas with their value, as `last_value` (0 when never used). */
+async function sequenceValues(db: Kysely<DB>): Promise<CatalogObject[]> {
+  const { rows: seqs } = await sql<{ qname: string }>`
+    select quote_ident(n.nspname) || '.' || quote_ident(c.relname) as qname
+    from pg_class c join pg_namespace n on n.oid = c.relnamespace
+    where ${USER_SCHEMA} and c.relkind = 'S' order by 1`.execute(db)
+  if (seqs.length === 0) return []
+  const reads = seqs.map((s) => sql`select ${s.qname} as name, case when is_called then last_value else 0 end::text as value from ${sql.raw(s.qname)}`)
+  const { rows } = await sql<{ name: string; value: string }>`${sql.join(reads, sql` union all `)}`.execute(db)
+  return rows.map((r) => ({ kind: 'sequence value', name: r.name, parent: r.name, def: r.value }))
+}
+
+/** An order-independent hash of each table's rows: `rows:sum of 60-bit row hashes`, no sort. */
+async function tableContents(db: Kysely<DB>): Promise<Record<string, string>> {
+  const { rows: tables } = await sql<{ qname: string }>`
+    select quote_ident(n.nspname) || '.' || quote_ident(c.relname) as qname
+    from pg_class c join pg_namespace n on n.oid = c.relnamespace
+    where ${USER_SCHEMA} and c.relkind = 'r' order by 1`.execute(db)
+  const contents: Record<string, string> = {}
+  // A few tables per statement: one snapshot per statement is enough inside the caller's transaction.
+  for (let i = 0; i < tables.length; i += 20) {
+    const reads = tables.slice(i, i + 20).map(
+      (t) => sql`select ${t.qname} as name, count(*) || ':' || coalesce(sum(('x' || left(md5(x::text), 15))::bit(60)::bigint), 0) as hash from ${sql.raw(t.qname)} x`,
+    )
+    const { rows } = await sql<{ name: string; hash: string }>`${sql.join(reads, sql` union all `)}`.execute(db)
+    for (const row of rows) contents[row.name] = row.hash
+  }
+  return contents
+}
+
+/** Reads the catalog snapshot of the database `db` is connected to. */
+export async function readCatalog(db: Kysely<DB>): Promise<CatalogSnapshot> {
+  const { rows } = await catalogQuery().execute(db)
+  const objects = [...rows, ...(await sequenceValues(db))].sort((a, b) => a.kind.localeCompare(b.kind) || a.name.localeCompare(b.name))
+  return { objects, contents: await tableContents(db) }
+}
+
+const key = (o: CatalogObject) => `${o.kind} ${o.name}`
+
+/**
+ * Each difference from `before` to `after`, by object: `+ view public.v_projection_lag_timing`,
+ * `- index public.x`, `~ view public.v: definition differs`, `sequence public.s 0 → 38`,
+ * `table public.dot_tools: content differs`. Parts of an object that is itself added or removed
+ * (its columns, constraints, indexes) are not listed again.
+ */
+export function diffCatalog(before: CatalogSnapshot, after: CatalogSnapshot): string[] {
+  const a = new Map(before.objects.map((o) => [key(o), o]))
+  const b = new Map(after.objects.map((o) => [key(o), o]))
+  const relationKinds = new Set(['table', 'view', 'materialized view', 'sequence', 'foreign table'])
+  const added = new Set([...b.values()].filter((o) => !a.has(key(o)) && relationKinds.has(o.kind)).map((o) => o.name))
+  const removed = new Set([...a.values()].filter((o) => !b.has(key(o)) && relationKinds.has(o.kind)).map((o) => o.name))
+  const lines: string[] = []
+  for (const o of b.values()) {
+    if (a.has(key(o)) || (o.parent && o.parent !== o.name && added.has(o.parent))) continue
+    if (o.kind === 'sequence value') continue
+    lines.push(`+ ${key(o)}`)
+  }
+  for (const o of a.values()) {
+    if (b.has(key(o)) || (o.parent && o.parent !== o.name && removed.has(o.parent))) continue
+    if (o.kind === 'sequence value') continue
+    lines.push(`- ${key(o)}`)
+  }
+  for (const o of a.values()) {
+    const now = b.get(key(o))
+    if (!now || now.def === o.def) continue
+    if (o.kind === 'sequence value') lines.push(`sequence ${o.name} ${o.def} → ${now.def}`)
+    else lines.push(`~ ${key(o)}: ${o.def.split('\n')[0] ?? ''} → ${now.def.split('\n')[0] ?? ''}${o.def.includes('\n') || now.def.includes('\n') ? ' (definition differs)' : ''}`)
+  }
+  for (const [table, hash] of Object.entries(before.contents)) {
+    const now = after.contents[table]
+    if (now !== undefined && now !== hash) lines.push(`table ${table}: content differs (rows ${hash.split(':')[0] ?? '?'} → ${now.split(':')[0] ?? '?'})`)
+  }
+  return lines
+}
+
+/**
+ * Takes the clone's catalog snapshot (in one REPEATABLE READ snapshot) and keeps it in the
+ * tool's schema, which no snapshot reads, with the migrations the clone carried from production
+ * (a production where tiers ran). Replaces an older one.
+ */
+export async function storeCatalog(db: Kysely<DB>): Promise<CatalogSnapshot> {
+  const { snapshot, carried } = await db
+    .transaction()
+    .setIsolationLevel('repeatable read')
+    .execute(async (trx) => ({ snapshot: await readCatalog(trx), carried: (await readLog(trx)).map((e) => e.name) }))
+  await db.transaction().execute(async (trx) => {
+    await sql`create table if not exists ${sql.id(TOOL_SCHEMA, 'clone_catalog')} (taken_at timestamptz not null default now(), snapshot jsonb not null, carried_log jsonb not null default '[]')`.execute(trx)
+    await sql`delete from ${sql.id(TOOL_SCHEMA, 'clone_catalog')}`.execute(trx)
+    await sql`insert into ${sql.id(TOOL_SCHEMA, 'clone_catalog')} (snapshot, carried_log) values (${JSON.stringify(snapshot)}::jsonb, ${JSON.stringify(carried)}::jsonb)`.execute(trx)
+  })
+  return snapshot
+}
+
+/** The catalog snapshot kept at clone creation, with the log it carried; null for a clone made before snapshots were kept. */
+export async function readStoredCatalog(db: Kysely<DB>): Promise<(CatalogSnapshot & { carried: string[] }) | null> {
+  const { rows: present } = await sql<{ ok: boolean }>`select to_regclass(${`${TOOL_SCHEMA}.clone_catalog`}) is not null as ok`.execute(db)
+  if (!present[0]?.ok) return null
+  const { rows } = await sql<{ snapshot: CatalogSnapshot; carried_log: string[] }>`select c.snapshot, coalesce(to_jsonb(c) -> 'carried_log', '[]') as carried_log from ${sql.id(TOOL_SCHEMA, 'clone_catalog')} c limit 1`.execute(db)
+  const row = rows[0]
+  return row ? { ...row.snapshot, carried: row.carried_log } : null
+}
+
+/** Migrations applied on the clone itself: its log less what it carried from production at creation. */
+export async function appliedSinceCreation(db: Kysely<DB>): Promise<string[]> {
+  const carried = new Set((await readStoredCatalog(db))?.carried ?? [])
+  return (await readLog(db)).map((e) => e.name).filter((name) => !carried.has(name))
+}

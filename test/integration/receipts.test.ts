@@ -1,0 +1,74 @@
+import assert from 'node:assert/strict'
+import { readFileSync, writeFileSync } from 'node:fs'
+import { createHash } from 'node:crypto'
+import { join, resolve } from 'node:path'
+import { describe, it } from 'node:test'
+import { cli, fingerprint, markedClone, scalar, standIn } from '../helpers.ts'
+import { projectCopy } from '../migrations-kit.ts'
+import { withClient } from '../../src/db/database.ts'
+import { diffFingerprints } from '../../src/fingerprint/fingerprint.ts'
+
+async function approve(url: string): Promise<void> {
+  await withClient(url, (c) => c.query(`insert into os_proposal_approvals (proposal_code, approver, level) values ('APR-BOOT-AUTHMODEL-1', 'president', 'L4')`))
+}
+
+const logOf = (url: string) => scalar<number>(url, `select count(*)::int as v from pg_namespace n join pg_class c on c.relnamespace = n.oid where n.nspname = 'gov_migrate' and c.relname = 'migrations'`)
+
+describe('receipts: production runs what the clone proved', () => {
+  it('refuses without a receipt, with an edited tier, a stale production or SQL that differs (nothing changes); runs with a matching one and logs its hash', async () => {
+    const production = await standIn()
+    await approve(production)
+    const clone = await markedClone(production)
+    const dir = projectCopy().dir
+    const file = join(dir, 'receipt.json')
+    const written = await cli(['up', '--to', 'T1', '--rehearse', '--url', clone, '--receipt', file])
+    assert.equal(written.code, 0, written.stderr)
+    const receipt = JSON.parse(readFileSync(file, 'utf8'))
+    assert.equal(receipt.tiers[0].id, 'T1')
+    assert.match(receipt.tiers[0].sql_sha256, /^[0-9a-f]{64}$/)
+    assert.deepEqual(receipt.tiers[0].measured_up, { own: 30, gap: -210 })
+    assert.deepEqual(receipt.tiers[0].measured_down, { own: -30, gap: 210 })
+    const before = await fingerprint(production)
+    const unchanged = async (why: string) => {
+      assert.deepEqual(diffFingerprints(before, await fingerprint(production)), [], why)
+      assert.equal(await logOf(production), 0, `${why}: no log`)
+    }
+
+    const missing = await cli(['up', '--to', 'T1', '--url', production, '--receipt', join(dir, 'none.json')])
+    assert.equal(missing.code, 3, missing.stderr)
+    assert.match(missing.stderr, /refused: there is no receipt at/)
+    await unchanged('missing receipt')
+
+    const edited = projectCopy({ withSources: true })
+    const ownership = resolve(edited.dir, 'src/pipeline/ownership.ts')
+    writeFileSync(ownership, `${readFileSync(ownership, 'utf8')}\n// edited after the rehearsal\n`)
+    const editedRun = await cli(['up', '--to', 'T1', '--url', production, '--receipt', file, '--config', edited.config])
+    assert.equal(editedRun.code, 3, editedRun.stderr)
+    assert.match(editedRun.stderr, /refused: T1 differ from what the receipt .* rehearsed \(module hash\)/)
+    await unchanged('edited tier')
+
+    const tampered = join(dir, 'tampered.json')
+    writeFileSync(tampered, JSON.stringify({ ...receipt, tiers: [{ ...receipt.tiers[0], sql_sha256: '0'.repeat(64) }] }))
+    const sqlRun = await cli(['up', '--to', 'T1', '--url', production, '--receipt', tampered])
+    assert.equal(sqlRun.code, 3, sqlRun.stderr)
+    assert.match(sqlRun.stderr, /refused: T1 its SQL differs from the rehearsed SQL .*; rolled back/)
+    await unchanged('SQL differs')
+
+    await withClient(production, (c) => c.query(`insert into dot_tools values ('dot-late', 'added after the clone')`))
+    const stale = await cli(['up', '--to', 'T1', '--url', production, '--receipt', file])
+    assert.equal(stale.code, 3, stale.stderr)
+    assert.match(stale.stderr, /production's governance state changed since the receipt's clone was made \(dot_tools\): the receipt is stale/)
+    await withClient(production, (c) => c.query(`delete from dot_tools where tool_code = 'dot-late'`))
+    await unchanged('stale receipt')
+
+    const bound = await cli(['up', '--to', 'T1', '--url', production, '--receipt', file])
+    assert.equal(bound.code, 0, bound.stderr)
+    const hash = createHash('sha256').update(readFileSync(file)).digest('hex')
+    assert.equal(await scalar<string>(production, `select receipt_sha256 as v from gov_migrate.migrations where id = 'T1'`), hash)
+    assert.equal(
+      await scalar<string>(production, `select sql_sha256 as v from gov_migrate.migrations where id = 'T1'`),
+      receipt.tiers[0].sql_sha256,
+      'production ran exactly the SQL the clone rehearsed',
+    )
+  })
+})
