@@ -111,23 +111,26 @@ function catalogQuery() {
 
 /** The sequences of the user schemas with their value, as `last_value` (0 when never used). */
 async function sequenceValues(db: Kysely<DB>): Promise<CatalogObject[]> {
-  const { rows: seqs } = await sql<{ qname: string }>`
-    select quote_ident(n.nspname) || '.' || quote_ident(c.relname) as qname
+  const { rows: seqs } = await sql<{ qname: string; readable: boolean }>`
+    select quote_ident(n.nspname) || '.' || quote_ident(c.relname) as qname, pg_catalog.has_sequence_privilege(c.oid, 'SELECT') as readable
     from pg_class c join pg_namespace n on n.oid = c.relnamespace
     where ${USER_SCHEMA} and c.relkind = 'S' order by 1`.execute(db)
-  if (seqs.length === 0) return []
-  const reads = seqs.map((s) => sql`select ${s.qname} as name, case when is_called then last_value else 0 end::text as value from ${sql.raw(s.qname)}`)
+  // A sequence the reading role may not read (the approvals table's, on a clone) is listed as such.
+  const unreadable = seqs.filter((s) => !s.readable).map((s) => ({ kind: 'sequence value', name: s.qname, parent: s.qname, def: 'not readable by this role' }))
+  const reads = seqs.filter((s) => s.readable).map((s) => sql`select ${s.qname} as name, case when is_called then last_value else 0 end::text as value from ${sql.raw(s.qname)}`)
+  if (reads.length === 0) return unreadable
   const { rows } = await sql<{ name: string; value: string }>`${sql.join(reads, sql` union all `)}`.execute(db)
-  return rows.map((r) => ({ kind: 'sequence value', name: r.name, parent: r.name, def: r.value }))
+  return [...rows.map((r) => ({ kind: 'sequence value', name: r.name, parent: r.name, def: r.value })), ...unreadable]
 }
 
 /** An order-independent hash of each table's rows: `rows:sum of 60-bit row hashes`, no sort. */
 async function tableContents(db: Kysely<DB>): Promise<Record<string, string>> {
-  const { rows: tables } = await sql<{ qname: string }>`
-    select quote_ident(n.nspname) || '.' || quote_ident(c.relname) as qname
+  const { rows: all } = await sql<{ qname: string; readable: boolean }>`
+    select quote_ident(n.nspname) || '.' || quote_ident(c.relname) as qname, pg_catalog.has_table_privilege(c.oid, 'SELECT') as readable
     from pg_class c join pg_namespace n on n.oid = c.relnamespace
     where ${USER_SCHEMA} and c.relkind = 'r' order by 1`.execute(db)
-  const contents: Record<string, string> = {}
+  const contents: Record<string, string> = Object.fromEntries(all.filter((t) => !t.readable).map((t) => [t.qname, 'not readable by this role']))
+  const tables = all.filter((t) => t.readable)
   // A few tables per statement: one snapshot per statement is enough inside the caller's transaction.
   for (let i = 0; i < tables.length; i += 20) {
     const reads = tables.slice(i, i + 20).map(

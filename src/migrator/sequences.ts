@@ -16,6 +16,8 @@ export async function readSequences(db: Kysely<DB>): Promise<SequenceStates> {
     select quote_ident(n.nspname) || '.' || quote_ident(c.relname) as qname
     from pg_class c join pg_namespace n on n.oid = c.relnamespace
     where c.relkind = 'S' and n.nspname not in ('pg_catalog', 'information_schema', ${TOOL_SCHEMA}) and n.nspname !~ '^pg_'
+      -- only what this role may read and set back (a clone's role may not touch the approvals' sequence)
+      and case when c.relkind = 'S' then pg_catalog.has_sequence_privilege(c.oid, 'SELECT') and pg_catalog.has_sequence_privilege(c.oid, 'UPDATE') end
     order by 1`.execute(db)
   if (seqs.length === 0) return {}
   const reads = seqs.map((s) => sql`select ${s.qname} as name, last_value::text as value, is_called as called from ${sql.raw(s.qname)}`)

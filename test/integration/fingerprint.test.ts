@@ -35,7 +35,8 @@ describe('fingerprint comparison', () => {
   })
 
   it('an app table named v_… changes no schema hash; an idle-in-transaction session is a health warning with its age, never a difference', async () => {
-    const clone = await markedClone(await standIn())
+    // Production, read with the URL's own role (a clone's role would not see another role's sessions).
+    const clone = await standIn()
     const before = await fingerprint(clone)
     await withClient(clone, (c) => c.query('create table v_something (id int)'))
     const other = new pg.Client({ connectionString: clone })
