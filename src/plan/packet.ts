@@ -1,4 +1,4 @@
-import type { LoadedConfig } from '../config/load-config.ts'
+import { fingerprintSettings, type LoadedConfig } from '../config/load-config.ts'
 import { openDatabase } from '../db/database.ts'
 import { databaseOf, redact } from '../db/url.ts'
 import { GovMigrateError } from '../errors.ts'
@@ -8,6 +8,7 @@ import { readRehearsals, type RecordedProof } from '../migrator/rehearsals.ts'
 import { formatDeltas } from '../migrator/migration.ts'
 import { appliedOn, itemMarkdown, planItems, type PlanItem } from './plan.ts'
 import { formatQuery } from './format-sql.ts'
+import { receiptRefusal, type LoadedReceipt, type Receipt } from '../migrator/receipt.ts'
 
 export interface PacketOptions {
   /** Production (or its stand-in); only read. */
@@ -17,6 +18,8 @@ export interface PacketOptions {
   config: LoadedConfig
   /** When the packet was made (injected so two packets of one state compare byte for byte). */
   now?: Date
+  /** The receipt of the tiers' rehearsal on a fresh clone of production: a tier's GO needs it; the packet embeds it. */
+  receipt?: LoadedReceipt
 }
 
 export interface ReadinessRow {
@@ -34,6 +37,8 @@ export interface Packet {
   ospa: number
   tiers: (PlanItem & { rollback: PlanItem['sql'] })[]
   readiness: ReadinessRow[]
+  /** The receipt the GO verdicts rest on, embedded as it was read. */
+  receipt: { file: string; sha256: string; receipt: Receipt } | null
   markdown: string
 }
 
@@ -54,7 +59,8 @@ export async function packet(options: PacketOptions): Promise<Packet> {
   const rehearsal = await up({ url: options.cloneUrl, config, to: last.migration.id, rehearse: true, capture: true, activateEmit: true })
   const items = await planItems(config, rehearsal.steps)
   const rollback = new Map((rehearsal.roundTrip ?? []).map((step) => [step.name, step.sql ?? []]))
-  const { ospa } = await fingerprintOf(options.productionUrl, config.ratificationProposal)
+  const current = await fingerprintOf(options.productionUrl, fingerprintSettings(config))
+  const { ospa } = current
   const applied = await appliedOn(options.productionUrl)
   const { db, close } = openDatabase(options.cloneUrl, { policy: 'clone', max: 1 })
   let proofs: RecordedProof[]
@@ -70,14 +76,21 @@ export async function packet(options: PacketOptions): Promise<Packet> {
     const gate = `ospa = ${ospa}${gateOpen ? ' (open)' : ' (closed)'}${decision ? '; needs --activate-emit' : ''}`
     const proven = proof ? `yes, ${proof.proven_at}` : 'no'
     if (applied.has(t.name)) return { id: t.migration.id, title: t.migration.title, gate, proven, verdict: 'APPLIED', reason: 'already applied on production' }
-    const reasons = [...(gateOpen ? [] : [`ospa = ${ospa}: ${config.ratificationProposal} not ratified`]), ...(proof ? [] : ['round trip not proven on a clone'])]
+    const receiptProblem = !options.receipt
+      ? 'no receipt of its rehearsal on a fresh clone of production (up --to <tier> --rehearse --receipt <file>)'
+      : receiptRefusal(options.receipt, [t], current)
+    const reasons = [
+      ...(gateOpen ? [] : [`ospa = ${ospa}: ${config.ratificationProposal} not ratified`]),
+      ...(proof ? [] : ['round trip not proven on a clone']),
+      ...(receiptProblem ? [receiptProblem] : []),
+    ]
     return {
       id: t.migration.id,
       title: t.migration.title,
       gate,
       proven,
       verdict: reasons.length === 0 ? 'GO' : 'NO-GO',
-      reason: reasons.length === 0 ? (decision ? 'GO only with the explicit emit-activation decision' : 'gate open, round trip proven') : reasons.join('; '),
+      reason: reasons.length === 0 ? (decision ? 'GO only with the explicit emit-activation decision' : 'gate open, round trip proven, receipt matches') : reasons.join('; '),
     }
   })
   const result = {
@@ -86,6 +99,7 @@ export async function packet(options: PacketOptions): Promise<Packet> {
     ospa,
     tiers: items.map((item) => ({ ...item, rollback: rollback.get(item.name) ?? [] })),
     readiness,
+    receipt: options.receipt ? { file: options.receipt.file, sha256: options.receipt.sha256, receipt: options.receipt.receipt } : null,
   }
   return { ...result, markdown: packetMarkdown(result, options.now ?? new Date()) }
 }
@@ -114,6 +128,12 @@ function packetMarkdown(p: Omit<Packet, 'markdown'>, now: Date): string {
   for (const tier of p.tiers) {
     lines.push(...itemMarkdown(tier, '###'), '', 'Rollback (down):', '', '```sql', tier.rollback.length === 0 ? '-- no statement' : tier.rollback.map(formatQuery).join('\n\n'), '```', '')
     lines.push(`Expected after down: ${formatDeltas(Object.fromEntries(Object.entries(tier.expect).map(([k, v]) => [k, -v])))}`, '')
+  }
+  lines.push('## Receipt', '')
+  if (p.receipt) {
+    lines.push(`\`${p.receipt.file}\`, sha256 \`${p.receipt.sha256}\`: the GO verdicts above rest on it.`, '', '```json', JSON.stringify(p.receipt.receipt, null, 2), '```', '')
+  } else {
+    lines.push('None given: no tier is GO without the receipt of its rehearsal on a fresh clone of production.', '')
   }
   lines.push('## Sign-off', '', '| role | name | decision | date |', '| --- | --- | --- | --- |', '| L2 quorum | | | |', '| L4 President (e-sign) | | | |', '')
   return lines.join('\n')

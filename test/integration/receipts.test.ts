@@ -71,4 +71,22 @@ describe('receipts: production runs what the clone proved', () => {
       'production ran exactly the SQL the clone rehearsed',
     )
   })
+
+  it('the packet’s GO for a tier needs a matching receipt, and the packet embeds it', async () => {
+    const production = await standIn()
+    await approve(production)
+    const clone = await markedClone(production)
+    const dir = projectCopy().dir
+    const file = join(dir, 'receipt.json')
+    assert.equal((await cli(['up', '--to', 'T5', '--rehearse', '--url', clone, '--receipt', file])).code, 0)
+    const without = await cli(['packet', '--out', join(dir, 'without.md'), '--url', production, '--clone', clone])
+    assert.equal(without.code, 0, without.stderr)
+    assert.match(readFileSync(join(dir, 'without.md'), 'utf8'), /\| T1 \| .* \| \*\*NO-GO\*\* \| no receipt of its rehearsal/)
+    const withReceipt = await cli(['packet', '--out', join(dir, 'with.md'), '--url', production, '--clone', clone, '--receipt', file])
+    assert.equal(withReceipt.code, 0, withReceipt.stderr)
+    const text = readFileSync(join(dir, 'with.md'), 'utf8')
+    for (const tier of ['T1', 'T2', 'T3', 'T4', 'T5']) assert.match(text, new RegExp(`\\| ${tier} \\| .* \\| \\*\\*GO\\*\\* \\| gate open, round trip proven, receipt matches \\|`))
+    assert.match(text, /\| T6 \| .* \| \*\*NO-GO\*\* \| .*does not cover T6/)
+    assert.match(text, /## Receipt[\s\S]*"kind": "gov-migrate receipt"/)
+  })
 })

@@ -1,5 +1,6 @@
 import { writeFile } from 'node:fs/promises'
 import type { Command } from 'commander'
+import { fingerprintSettings } from '../../config/load-config.ts'
 import { checkUrl, cliContext, cloneDefault, output, PRODUCTION_DEFAULT, resolveUrl, type CommonOptions } from '../context.ts'
 import { GovMigrateError } from '../../errors.ts'
 
@@ -18,6 +19,7 @@ interface DiffFlags extends CommonOptions {
 interface PacketFlags extends CommonOptions {
   clone?: string
   out: string
+  receipt?: string
 }
 
 export function registerPlan(program: Command): void {
@@ -63,15 +65,18 @@ export function registerPlan(program: Command): void {
     .description('write the production rollout packet: tiers with SQL, gates, deltas, rollback, hashes, readiness matrix')
     .requiredOption('--out <file.md>', 'where to write the packet')
     .option('--clone <url>', 'a fresh marked clone of production (no stage applied) to rehearse the tiers on (default: a throwaway clone made and dropped for the packet)')
+    .option('--receipt <file>', 'the receipt of the tiers\' rehearsal on a fresh clone of production: a tier\'s GO needs it; the packet embeds it')
     .action(async (_: PacketFlags, command: Command) => {
       const flags = command.optsWithGlobals<PacketFlags>()
       const ctx = await cliContext(flags)
       const productionUrl = await resolveUrl(ctx, flags.url, PRODUCTION_DEFAULT, 'production')
-      const [{ packet }, { createClone, dropClone }, { redact }] = await Promise.all([
+      const [{ packet }, { createClone, dropClone }, { redact }, { loadReceipt }] = await Promise.all([
         import('../../plan/packet.ts'),
         import('../../clone/clone.ts'),
         import('../../db/url.ts'),
+        import('../../migrator/receipt.ts'),
       ])
+      const receipt = flags.receipt !== undefined ? await loadReceipt(flags.receipt) : undefined
       let cloneUrl = flags.clone ? checkUrl(flags.clone, 'clone', '--clone') : undefined
       let throwaway: string | undefined
       if (!cloneUrl) {
@@ -80,13 +85,13 @@ export function registerPlan(program: Command): void {
         const made = await createClone({
           from: productionUrl,
           name: `${cloneDefault()}_packet_${Date.now().toString(36)}`,
-          proposal: ctx.config.ratificationProposal,
+          proposal: fingerprintSettings(ctx.config),
           onProgress: ctx.progress,
         })
         cloneUrl = throwaway = made.url
       }
       try {
-        const result = await packet({ productionUrl, cloneUrl, config: ctx.config })
+        const result = await packet({ productionUrl, cloneUrl, config: ctx.config, ...(receipt ? { receipt } : {}) })
         await writeFile(flags.out, result.markdown)
         output(ctx, { out: flags.out, clone: redact(cloneUrl), ospa: result.ospa, readiness: result.readiness }, () => [
           `wrote ${flags.out} (tiers rehearsed on ${redact(cloneUrl)}${throwaway ? ', a throwaway clone, dropped' : ''})`,
