@@ -194,7 +194,7 @@ describe('red team: the clone channel cannot reach production', () => {
        select 'schema ' || nspname from pg_namespace where nspname !~ '^pg_' and nspname <> 'information_schema' and nspowner <> $1::regrole
        order by 1`, [role])).rows.map((r) => r.name))
     assert.deepEqual(notOwned, [
-      'gov_migrate.clone_marker', 'gov_migrate.migrations', 'gov_migrate.rehearsals', 'gov_migrate.rehearse_runs', 'gov_migrate.rehearse_runs_id_seq',
+      'gov_migrate.clone_catalog', 'gov_migrate.clone_marker', 'gov_migrate.migrations', 'gov_migrate.rehearsals', 'gov_migrate.rehearse_runs', 'gov_migrate.rehearse_runs_id_seq',
       'public.os_proposal_approvals', 'public.os_proposal_approvals_id_seq', 'schema gov_migrate', 'schema public',
     ])
     assert.equal(await scalar(clone, `select datdba::regrole::text as v from pg_database where datname = current_database()`), role)
