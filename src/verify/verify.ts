@@ -6,7 +6,6 @@ import { diffFingerprints, readFingerprint, type Fingerprint } from '../fingerpr
 import { hasClonePrefix } from '../guard/guard.ts'
 import { fingerprintOf, isClone, readMarker } from '../clone/clone.ts'
 import { diffCatalog, readCatalog, readStoredCatalog } from '../clone/catalog.ts'
-import { readCoverage } from '../pipeline/coverage.ts'
 import { migrationsOf } from '../migrator/migrator.ts'
 import { historyProblems } from '../migrator/history.ts'
 import { readLog } from '../migrator/log-storage.ts'
@@ -59,7 +58,6 @@ export async function verify(url: string, config: LoadedConfig): Promise<VerifyR
         const appliedNames = new Set(log.map((e) => e.name))
         // Both tracks: a clone of a production where tiers ran carries them.
         const applied = loaded.filter((m) => appliedNames.has(m.name))
-        const ids = new Set(applied.map((m) => m.migration.id))
         const checks: Check[] = historyProblems(log, loaded).map((p) => check('history', 'intact', p))
         const skipped: string[] = []
 
@@ -77,13 +75,6 @@ export async function verify(url: string, config: LoadedConfig): Promise<VerifyR
           if (production) skipped.push(`${m.migration.id}'s own checks: they may try writes (rolled back), and production is only read`)
           else checks.push(...(await m.migration.verify({ db: trx, shape, implied: { ...atStage }, actual })))
         }
-        if (ids.has('T1')) {
-          const coverage = await readCoverage(trx)
-          checks.push(check('coverage %', '100.00', coverage.percent))
-          checks.push(check('coverage direct anchors', shape.groups * shape.scopes, coverage.directAnchors))
-          checks.push(check('coverage inherited pairs', shape.collections * shape.scopes, coverage.inherited))
-        }
-        if (ids.has('T4')) checks.push(check('critical drift', 0, actual.drift_critical ?? 0))
 
         if (production) {
           const fp = await readFingerprint(trx, fingerprintSettings(config))
