@@ -10,6 +10,8 @@ import { join, relative, resolve } from 'node:path'
 import { Cli } from 'kysely-codegen'
 import { loadConfig, type LoadedConfig } from '../src/config/load-config.ts'
 import { ensureEmbedded } from '../src/server/embedded.ts'
+import { dropWriterRoleIfUnused } from '../src/db/clone-role.ts'
+import { writerRoleName } from '../src/guard/guard.ts'
 import { ident, withDatabase } from '../src/db/url.ts'
 import { withClient } from '../src/db/database.ts'
 import { createFixture } from '../src/fixture/fixture.ts'
@@ -52,6 +54,8 @@ export async function generate(config: LoadedConfig, server: string, outDir: str
   } finally {
     await withClient(withDatabase(server, 'postgres'), async (client) => {
       for (const name of [clone, source]) await client.query(`drop database if exists ${ident(name)} with (force)`)
+      // The clone's writer role is cluster-wide: it goes with the clone, or every run would leave one behind.
+      await dropWriterRoleIfUnused(client, writerRoleName(clone))
     })
   }
   return written
