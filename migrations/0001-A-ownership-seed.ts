@@ -18,6 +18,15 @@ import { check } from '../src/verify/checks.ts'
 export function ownershipSeed<S extends DB>(createdBy: string): StageUnit<S> {
   return {
     expect: (s) => ({ own: s.groups * s.scopes, gap: -s.collections * s.scopes }),
+    // Coverage read back (reading only, so T1 runs it on production too).
+    async verify({ db, shape }) {
+      const coverage = await readCoverage(db)
+      return [
+        check('coverage %', '100.00', coverage.percent),
+        check('coverage direct anchors', shape.groups * shape.scopes, coverage.directAnchors),
+        check('coverage inherited pairs', shape.collections * shape.scopes, coverage.inherited),
+      ]
+    },
     async up({ db }) {
       await seedGroupAnchors(db, createdBy)
     },
@@ -34,15 +43,7 @@ export default defineMigration<DB>({
   title: 'ownership seed: one owner per containment group and scope',
   tier: 'clone',
   expect: unit.expect,
-
-  async verify({ db, shape }) {
-    const coverage = await readCoverage(db)
-    return [
-      check('coverage %', '100.00', coverage.percent),
-      check('coverage direct anchors', shape.groups * shape.scopes, coverage.directAnchors),
-      check('coverage inherited pairs', shape.collections * shape.scopes, coverage.inherited),
-    ]
-  },
+  verify: (context) => unit.verify?.(context) ?? Promise.resolve([]),
 
   up: (context) => unit.up(context),
   down: (context) => unit.down(context),

@@ -9,9 +9,10 @@
  *
  * Expected: axis_tables +1, decisions +4, divergent −4, projection_gap −1, drift_open −5,
  * event_log +5, scan_run +1.
+ * Number it introduces: decisions (rows of axis_facet_decision; 0 before it).
  * Down restores the substrate drift view and removes everything above.
  */
-import { addDeltas, defineMigration, type StageUnit } from '../src/migrator/migration.ts'
+import { addDeltas, defineMigration, stageMetric, type StageUnit } from '../src/migrator/migration.ts'
 import type { StepMarks } from '../src/pipeline/finalization.ts'
 import type { DB } from '../src/db/schema/0007-RC.ts'
 import { MARK } from '../src/markers.ts'
@@ -21,6 +22,7 @@ import { reconcile, unreconcile } from '../src/pipeline/finalization.ts'
 /** Reconcile, rows marked by `marks`: what T5 repeats on production. */
 export function reconcileUnit<S extends DB>(marks: StepMarks): StageUnit<S> {
   return {
+    metrics: [stageMetric<DB>('decisions', 'axis_facet_decision', 'select count(*) from axis_facet_decision')],
     expect: () => ({ axis_tables: 1, decisions: 4, divergent: -4, projection_gap: -1, drift_open: -5, event_log: 5 }),
     async up({ db, note }) {
       note(await reconcile(db, marks))
@@ -37,6 +39,7 @@ export default defineMigration<DB>({
   id: 'RC',
   title: 'reconcile: facet-orthogonality decisions, facet-aware drift, registry projection',
   tier: 'clone',
+  metrics: unit.metrics,
   expect: (s) => addDeltas(unit.expect(s), { scan_run: 1 }),
 
   async up(context) {

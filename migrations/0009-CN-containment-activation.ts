@@ -12,7 +12,7 @@
  */
 import { sql } from 'kysely'
 import { addDeltas, defineMigration, type StageUnit } from '../src/migrator/migration.ts'
-import { rejects } from '../src/verify/checks.ts'
+import { check, rejects, triggerEnabled } from '../src/verify/checks.ts'
 import type { StepMarks } from '../src/pipeline/finalization.ts'
 import type { DB } from '../src/db/schema/0009-CN.ts'
 import { MARK } from '../src/markers.ts'
@@ -30,6 +30,22 @@ export function containmentActivation<S extends DB>(marks: StepMarks): StageUnit
       axis_own: s.collections,
       event_log: s.groups,
     }),
+    // Read (production too): the guard is in place and no containment assignment lacks an owner.
+    async verify({ db }) {
+      const { rows } = await sql<{ n: number }>`
+        select count(*)::int as n from axis_assignment a
+        where a.axis_code = 'containment' and not exists (
+          select 1 from axis_object_ownership o where o.axis_code = a.axis_code and o.object_kind = a.object_kind and o.object_code = a.object_code)`.execute(db)
+      return [await triggerEnabled(db, 'axis_assignment_owned', 'axis_assignment'), check('unowned containment assignments', 0, rows[0]?.n ?? -1)]
+    },
+    // An unowned assignment must be rejected: a fail-closed try (clones only; T5 carries it too).
+    async tries({ db }) {
+      return [
+        await rejects(db, 'unowned containment assignment', '23503',
+          sql`insert into axis_assignment (axis_code, object_kind, object_code, value_code, created_by)
+              select 'containment', 'collection', 'verify-unowned', min(group_code), 'verify' from governance_group`),
+      ]
+    },
     async up({ db, note }) {
       note(await activateContainment(db, marks))
     },
@@ -47,13 +63,8 @@ export default defineMigration<DB>({
   tier: 'clone',
   expect: (s) => addDeltas(unit.expect(s), { scan_run: 1 }),
 
-  async verify({ db }) {
-    return [
-      await rejects(db, 'unowned containment assignment', '23503',
-        sql`insert into axis_assignment (axis_code, object_kind, object_code, value_code, created_by)
-            select 'containment', 'collection', 'verify-unowned', min(group_code), 'verify' from governance_group`),
-    ]
-  },
+  verify: (context) => unit.verify?.(context) ?? Promise.resolve([]),
+  tries: (context) => unit.tries?.(context) ?? Promise.resolve([]),
 
   async up(context) {
     await unit.up(context)

@@ -23,6 +23,8 @@ export default defineMigration<DB>({
   ratificationProposal: 'APR-BOOT-AUTHMODEL-1',
   gates: [metricEquals('own', () => 0, 'nothing owned yet'), metricEquals('gap', (s) => s.collections * s.scopes, 'the gap is every pair')],
   expect: unit.expect,
+  // A's coverage checks: they only read, so production verify runs them after T1.
+  verify: (context) => unit.verify?.(context) ?? Promise.resolve([]),
 
   up: (context) => unit.up(context),
   down: (context) => unit.down(context),

@@ -24,7 +24,10 @@ export default defineMigration<DB>({
   tier: 'production',
   ratificationProposal: 'APR-BOOT-AUTHMODEL-1',
   gates: [metricEquals('axis_tables', () => 0, 'no axis table yet'), metricEquals('gap', () => 0, 'the seed is in (gap 0)')],
+  metrics: unit.metrics,
   expect: unit.expect,
+  // AX's check (0 critical drift): it only reads, so production verify runs it after T4.
+  verify: (context) => unit.verify?.(context) ?? Promise.resolve([]),
 
   up: (context) => unit.up(context),
   down: (context) => unit.down(context),

@@ -35,7 +35,11 @@ export default defineMigration<DB>({
     metricEquals('axis_tables', () => 6, 'the substrate is in (T4)'),
     metricEquals('drift_critical', () => 0, 'no critical drift'),
   ],
+  metrics: unit.metrics,
   expect: unit.expect,
+  // The four units' checks: those that read run on production too; CN's fail-closed try only on clones.
+  ...(unit.verify ? { verify: unit.verify } : {}),
+  ...(unit.tries ? { tries: unit.tries } : {}),
 
   up: (context) => unit.up(context),
   down: (context) => unit.down(context),

@@ -37,6 +37,20 @@ await build({
   banner: { js: "import { createRequire as __gmCreateRequire } from 'node:module'; const require = __gmCreateRequire(import.meta.url);" },
   plugins: [
     {
+      // zod's namespace re-exports every locale (60-odd, most of zod's size); the tool reports in
+      // English only, so its locale index is the English one (as bundlers drop moment's locales).
+      name: 'zod-english-only',
+      setup(b) {
+        b.onResolve({ filter: /^\.\.\/locales\/index\.js$/ }, (args) =>
+          /[\\/]node_modules[\\/]zod[\\/]/.test(args.importer) ? { path: 'zod-locales-en', namespace: 'zod-locales' } : undefined,
+        )
+        b.onLoad({ filter: /.*/, namespace: 'zod-locales' }, () => ({
+          contents: "export { default as en } from 'zod/v4/locales/en.js'",
+          resolveDir: ROOT,
+        }))
+      },
+    },
+    {
       name: 'bundle-only-listed-packages',
       setup(b) {
         b.onResolve({ filter: /^[^./]/ }, (args) => {

@@ -1,14 +1,18 @@
-import { spawn } from 'node:child_process'
-import { resolve } from 'node:path'
+import { spawn, spawnSync } from 'node:child_process'
+import { existsSync, readdirSync, statSync } from 'node:fs'
+import assert from 'node:assert/strict'
+import { join, resolve } from 'node:path'
 import { after } from 'node:test'
 import { loadConfig, type LoadedConfig } from '../src/config/load-config.ts'
 import { ensureEmbedded } from '../src/server/embedded.ts'
 import { withClient } from '../src/db/database.ts'
 import { ident, withDatabase } from '../src/db/url.ts'
 import { writerRoleName } from '../src/db/clone-role.ts'
-import { createFixture } from '../src/fixture/fixture.ts'
+import { buildStandInTemplate, copyStandIn, TEMPLATE_ENV } from '../scripts/stand-in-template.ts'
 import { createClone, fingerprintOf } from '../src/clone/clone.ts'
 import type { Fingerprint } from '../src/fingerprint/fingerprint.ts'
+import { metricsWith, type MetricDefinition } from '../src/fingerprint/metrics.ts'
+import { migrationsOf } from '../src/migrator/migrator.ts'
 
 export const ROOT = resolve(import.meta.dirname, '..')
 export const PROPOSAL = 'APR-BOOT-AUTHMODEL-1'
@@ -26,6 +30,11 @@ export async function serverUrl(): Promise<string> {
 
 export async function repoConfig(): Promise<LoadedConfig> {
   return loadConfig(resolve(ROOT, 'kysely.config.ts'))
+}
+
+/** Every number the pipeline measures: the tool's and those the repository's stages define. */
+export async function pipelineMetrics(): Promise<MetricDefinition[]> {
+  return metricsWith(await migrationsOf(await repoConfig()))
 }
 
 let counter = 0
@@ -58,13 +67,34 @@ after(async () => {
   })
 })
 
-/** A fresh production stand-in at `scale`; returns its URL. */
+/** Stand-in templates this process built, by scale (scale 1 comes from `npm test` when it set TEST_STANDIN_TEMPLATE). */
+const templates = new Map<number, Promise<string>>()
+
+function standInTemplate(server: string, scale: number): Promise<string> {
+  const given = process.env[TEMPLATE_ENV]
+  if (scale === 1 && given) return Promise.resolve(given)
+  let template = templates.get(scale)
+  if (!template) {
+    const name = uniqueName(`directus_template_s${scale}_`)
+    dropLater(name)
+    template = buildStandInTemplate(server, name, scale).then(() => name)
+    templates.set(scale, template)
+  }
+  return template
+}
+
+/**
+ * A fresh production stand-in at `scale`; returns its URL. It is a copy of one built by
+ * `createFixture` for the run (scripts/stand-in-template.ts): the same database, made in a
+ * fraction of the time.
+ */
 export async function standIn(scale = 1): Promise<string> {
+  const server = await serverUrl()
+  const template = await standInTemplate(server, scale)
   const name = uniqueName('directus_t')
-  const url = withDatabase(await serverUrl(), name)
   dropLater(name)
-  await createFixture({ url, scale })
-  return url
+  await copyStandIn(server, template, name)
+  return withDatabase(server, name)
 }
 
 /** A fresh marked clone of `from`; returns its URL. */
@@ -106,4 +136,15 @@ export async function scalar<T>(url: string, query: string, params: unknown[] = 
     const { rows } = await client.query<{ v: T }>(query, params)
     return rows[0]?.v as T
   })
+}
+
+/** dist/ as `npm install` builds it (scripts/build.ts); rebuilt here only when src/ is newer. */
+export function ensureBuilt(): void {
+  const built = join(ROOT, 'dist', 'index.js')
+  const newest = readdirSync(join(ROOT, 'src'), { withFileTypes: true, recursive: true })
+    .filter((e) => e.isFile())
+    .reduce((t, e) => Math.max(t, statSync(join(e.parentPath, e.name)).mtimeMs), 0)
+  if (existsSync(built) && statSync(built).mtimeMs >= newest) return
+  const result = spawnSync(process.execPath, ['--import', 'tsx', 'scripts/build.ts'], { cwd: ROOT, encoding: 'utf8' })
+  assert.equal(result.status, 0, result.stdout)
 }

@@ -51,7 +51,7 @@ export function fingerprintPairLines(entry: Fingerprint, exit: Fingerprint, titl
 export function statusLines(s: Status): string[] {
   const rows = s.migrations.map((m) => {
     const state = m.applied ? `applied ${m.appliedAt ?? ''}` : m.tier === 'clone' && !s.clone ? 'clone only' : 'pending'
-    return [m.id, m.tier, state, `${m.title} [${formatDeltas(m.expect)}]`]
+    return [m.id, m.tier, state, `${m.title} [${formatDeltas(m.expect)}${m.expectFrom === 'log' ? ', as measured here' : ''}]`]
   })
   return [
     `${s.database} (${s.clone ? 'marked clone' : 'not a clone: production tiers only'}): ${s.shape.collections} collections, ${s.shape.groups} groups, ${s.shape.scopes} scopes`,
@@ -78,7 +78,8 @@ function stepLine(s: StepEvent, rehearsed: boolean): string {
 
 export function runLines(r: RunResult): string[] {
   if (r.steps.length === 0) return [`nothing to ${r.direction === 'up' ? 'apply' : 'revert'} (${r.track} track)`]
-  const lines = r.steps.flatMap((s) => [stepLine(s, r.rehearsed), ...s.notes.map((n) => `      ${n}`)])
+  // A production tier says where its expected numbers come from (declaration, receipt or log).
+  const lines = r.steps.flatMap((s) => [stepLine(s, r.rehearsed), ...(s.tier === 'production' ? [`      expected ${formatDeltas(s.expected)} — from ${s.expectedFrom}`] : []), ...s.notes.map((n) => `      ${n}`)])
   if (r.rehearsed) {
     lines.push(`round trip: ${(r.roundTrip ?? []).map((s) => s.id).join(' ')} reverted, fingerprint identical; everything rolled back (nothing committed)`)
   }

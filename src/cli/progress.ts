@@ -1,3 +1,4 @@
+import { SingleBar } from 'cli-progress'
 import type { DumpProgress } from '../clone/dump.ts'
 
 function mb(bytes: number): string {
@@ -15,32 +16,46 @@ export function progressLine(p: DumpProgress): string {
 }
 
 /**
- * Renders dump progress on stderr: a line rewritten in place on a terminal, plain
- * lines (at most one every 5 s, and one per table) otherwise.
+ * Renders dump progress on stderr with cli-progress: on a terminal a bar redrawn in place, with
+ * line wrap off while it draws (a line wider than the terminal is cut, never wrapped onto a second
+ * line a carriage return cannot reach) and the cursor hidden and given back, on Ctrl-C too;
+ * otherwise a plain line per finished table, at least every 5 s, and the last one. The line's
+ * words are `progressLine`'s.
  */
 export function dumpProgressRenderer(stream: NodeJS.WriteStream = process.stderr): { update: (p: DumpProgress) => void; end: () => void } {
-  let lastPlain = -Infinity
-  let lastTables = -1
-  let drawn = false
-  let last: DumpProgress | undefined
-  let printed = true
+  const bar = new SingleBar({
+    stream,
+    format: stream.isTTY ? '• {bar} {line}' : '• {line}',
+    barsize: 20,
+    barCompleteChar: '█',
+    barIncompleteChar: '░',
+    hideCursor: true,
+    linewrap: false,
+    noTTYOutput: true,
+    notTTYSchedule: 5000,
+    // A terminal keeps the last bar; a log ends on the last line, with no empty one after it.
+    clearOnComplete: !stream.isTTY,
+  })
+  let started = false
+  let tables = 0
   return {
     update(p) {
-      last = p
-      printed = false
-      if (stream.isTTY) {
-        stream.write(`\r• ${progressLine(p)}\x1b[K`)
-        drawn = true
-      } else if (p.elapsedMs - lastPlain >= 5000 || p.tablesDone !== lastTables) {
-        lastPlain = p.elapsedMs
-        lastTables = p.tablesDone
-        stream.write(`• ${progressLine(p)}\n`)
-        printed = true
+      const total = Math.max(p.estimatedBytes, p.bytes, 1)
+      const line = { line: progressLine(p) }
+      if (!started) {
+        started = true
+        bar.start(total, p.bytes, line)
+      } else {
+        bar.setTotal(total)
+        bar.update(p.bytes, line)
+        // A log also gets a line per table pg_dump finishes (a terminal redraws anyway); the
+        // last table's line is the one `stop` writes, so it is not written twice.
+        if (!stream.isTTY && p.tablesDone !== tables && p.tablesDone < p.tablesTotal) bar.render()
       }
+      tables = p.tablesDone
     },
     end() {
-      if (drawn) stream.write('\n')
-      else if (last && !printed) stream.write(`• ${progressLine(last)}\n`)
+      if (started) bar.stop()
     },
   }
 }

@@ -8,10 +8,12 @@ import { TOOL_SCHEMA, readConnectionFacts } from '../guard/connection-facts.ts'
 import { dropWriterRoleIfUnused, ensureWriterRole, handOverClone, writerRoleName } from '../db/clone-role.ts'
 import { ensureLogTables } from '../migrator/log-storage.ts'
 import { readFingerprint, type Fingerprint, type FingerprintSettings } from '../fingerprint/fingerprint.ts'
+import { fingerprintOf } from '../fingerprint/read.ts'
 import { assertDumpTools, dumpAndRestore, type DumpProgress } from './dump.ts'
 import { storeCatalog } from './catalog.ts'
 
 export { defaultCloneName }
+export { fingerprintOf }
 
 /** A clone is built under this suffix and renamed when whole, so a half-made one is recognisable. */
 const PARTIAL = '__partial'
@@ -55,26 +57,6 @@ export interface CloneInfo {
   ms: number
 }
 
-/** Reads a fingerprint through the read-only channel. */
-export async function fingerprintOf(url: string, settings: string | FingerprintSettings): Promise<Fingerprint> {
-  const { db, close } = openDatabase(url, { policy: 'any', readOnly: true, max: 1 })
-  try {
-    return await readFingerprint(db, settings)
-  } catch (error) {
-    // 42P01 undefined_table: a database without the production tables (postgres, an empty one).
-    if ((error as { code?: string }).code === '42P01') {
-      throw new GovMigrateError(
-        `${databaseOf(url)} is not a production database (${error instanceof Error ? error.message : String(error)})`,
-        'name the production database (e.g. …/directus), or build the stand-in with `migrate fixture`',
-        { cause: error },
-      )
-    }
-    throw error
-  } finally {
-    await close()
-  }
-}
-
 /**
  * Client sessions on `database` other than ours. Autovacuum workers and other background
  * processes are not counted: CREATE DATABASE … TEMPLATE stops an autovacuum worker itself,
@@ -84,14 +66,14 @@ export async function fingerprintOf(url: string, settings: string | FingerprintS
  */
 async function clientSessions(client: pg.Client, database: string, patient: boolean): Promise<number> {
   let n = 0
-  for (let attempt = 0; attempt < (patient ? 10 : 1); attempt++) {
+  for (let attempt = 0; attempt < (patient ? 80 : 1); attempt++) {
     const { rows } = await client.query<{ n: number }>(
       `select count(*)::int as n from pg_stat_activity where datname = $1 and pid <> pg_backend_pid() and backend_type = 'client backend'`,
       [database],
     )
     n = rows[0]?.n ?? 0
     if (n === 0) return 0
-    await new Promise((done) => setTimeout(done, 200))
+    await new Promise((done) => setTimeout(done, 25))
   }
   return n
 }
@@ -101,9 +83,14 @@ function inUse(error: unknown): error is Error {
   return error instanceof Error && (error as { code?: unknown }).code === '55006'
 }
 
-/** Drops a database this tool made, and its clone role once nothing else holds it. */
+/**
+ * Drops a database this tool made, and its clone role once nothing else holds it. The sessions
+ * a command of ours just closed are let go first: terminating one (WITH (FORCE)) needs the
+ * privileges of its role, which a non-superuser admin lacks for the clone's own role.
+ */
 async function dropDatabase(admin: string, name: string, role?: string): Promise<void> {
   await withClient(admin, async (client) => {
+    await clientSessions(client, name, true)
     await client.query(`drop database if exists ${ident(name)} with (force)`)
     if (role) await dropWriterRoleIfUnused(client, role)
   })
@@ -122,30 +109,33 @@ const PARTIAL_UNLOCK = `select pg_advisory_unlock(hashtext('gov-migrate:partial'
  * making them); `own` is the partial the calling run holds the lock of (a leftover of its name).
  */
 export async function sweepPartials(admin: string, own?: string): Promise<string[]> {
-  return withClient(admin, async (client) => {
-    const { rows } = await client.query<{ datname: string }>(
-      `select datname from pg_database d
-       where left(datname, length($1)) = $1 and right(datname, length($2)) = $2
-         and not exists (select 1 from pg_stat_activity a where a.datname = d.datname and a.backend_type = 'client backend')`,
-      [CLONE_PREFIX, PARTIAL],
-    )
-    const swept: string[] = []
-    for (const row of rows) {
-      if (row.datname === own) {
-        await client.query(`drop database if exists ${ident(row.datname)} with (force)`)
-        swept.push(row.datname)
-        continue
-      }
-      if (!(await client.query<{ ok: boolean }>(PARTIAL_LOCK, [row.datname])).rows[0]?.ok) continue
-      try {
-        await client.query(`drop database if exists ${ident(row.datname)} with (force)`)
-        swept.push(row.datname)
-      } finally {
-        await client.query(PARTIAL_UNLOCK, [row.datname])
-      }
+  return withClient(admin, (client) => sweepPartialsOn(client, own))
+}
+
+/** sweepPartials on an admin session already open. */
+async function sweepPartialsOn(client: pg.Client, own?: string): Promise<string[]> {
+  const { rows } = await client.query<{ datname: string }>(
+    `select datname from pg_database d
+     where left(datname, length($1)) = $1 and right(datname, length($2)) = $2
+       and not exists (select 1 from pg_stat_activity a where a.datname = d.datname and a.backend_type = 'client backend')`,
+    [CLONE_PREFIX, PARTIAL],
+  )
+  const swept: string[] = []
+  for (const row of rows) {
+    if (row.datname === own) {
+      await client.query(`drop database if exists ${ident(row.datname)} with (force)`)
+      swept.push(row.datname)
+      continue
     }
-    return swept
-  })
+    if (!(await client.query<{ ok: boolean }>(PARTIAL_LOCK, [row.datname])).rows[0]?.ok) continue
+    try {
+      await client.query(`drop database if exists ${ident(row.datname)} with (force)`)
+      swept.push(row.datname)
+    } finally {
+      await client.query(PARTIAL_UNLOCK, [row.datname])
+    }
+  }
+  return swept
 }
 
 /** Takes the partial's lock on a session of its own, held until `release`. */
@@ -241,13 +231,13 @@ async function buildClone(options: CreateCloneOptions): Promise<CloneInfo> {
   const facts = await sourceFacts(options.from)
   const source = assertDatabaseName(facts.database)
   if (hasClonePrefix(source)) throw new RefusedError(`refused: the source "${source}" is itself a clone`, 'clone from the production database')
-  await withClient(admin, (client) => assertSameServer(client, facts))
-  await sweepPartials(admin, partial)
-
   options.onProgress?.(`reading the fingerprint of ${source} (read-only)`)
   const sourceFingerprint = await fingerprintOf(options.from, options.proposal)
 
+  // One admin session for the checks and the copy (or the empty database a dump fills).
   const { strategy, fallback } = await withClient(admin, async (client) => {
+    await assertSameServer(client, facts)
+    await sweepPartialsOn(client, partial)
     if (await databaseExists(client, name)) {
       throw new GovMigrateError(`the clone "${name}" already exists`, `drop it with \`migrate clone drop --url ${redact(url)}\`, reset it, or pass another --name`)
     }
@@ -259,7 +249,8 @@ async function buildClone(options: CreateCloneOptions): Promise<CloneInfo> {
       else {
         options.onProgress?.(`creating ${name} from ${source} (template copy)`)
         try {
-          await client.query(copyDatabaseSql(partial, source, facts.serverMajor * 10000))
+          const size = await client.query<{ bytes: string }>('select pg_catalog.pg_database_size($1)::bigint as bytes', [source])
+          await client.query(copyDatabaseSql(partial, source, facts.serverMajor * 10000, Number(size.rows[0]?.bytes ?? 0)))
           return { strategy: 'template' as const, fallback: undefined }
         } catch (error) {
           // An admin role that is not a superuser may copy only databases it owns (42501): dump instead.
@@ -299,8 +290,10 @@ async function buildClone(options: CreateCloneOptions): Promise<CloneInfo> {
       })
     }
     if (options.signal?.aborted) throw new GovMigrateError('the clone was interrupted', 'run clone create again; nothing was left behind')
-    await markClone(partialUrl, name, source, sourceFingerprint, role)
-    await withClient(partialUrl, (client) => handOverClone(client, partial, role))
+    await withClient(partialUrl, async (client) => {
+      await markClone(client, name, source, sourceFingerprint, role)
+      await handOverClone(client, partial, role)
+    })
     await withClient(admin, async (client) => {
       await clientSessions(client, partial, true)
       await client.query(`alter database ${ident(partial)} rename to ${ident(name)}`)
@@ -310,16 +303,18 @@ async function buildClone(options: CreateCloneOptions): Promise<CloneInfo> {
     throw error
   }
   try {
-    // Read as the clone's own role: the first login proves the server lets it in.
-    const fingerprint = await fingerprintOf(url, options.proposal)
-    await withClient(url, (client) => client.query(`update ${TOOL_SCHEMA}.clone_marker set created_fingerprint = $1`, [JSON.stringify(fingerprint)]))
-    // The catalog snapshot the round trip is proved against: taken last, of the clone as it is handed over.
+    // Read as the clone's own role (the first login proves the server lets it in), on one pool:
+    // its fingerprint, then the catalog snapshot the round trip is proved against, taken last,
+    // of the clone as it is handed over (the marker, written next, is the tool's and not in it).
     const { db, close } = openDatabase(url, { policy: 'clone', max: 1 })
+    let fingerprint: Fingerprint
     try {
+      fingerprint = await readFingerprint(db, options.proposal)
       await storeCatalog(db)
     } finally {
       await close()
     }
+    await withClient(url, (client) => client.query(`update ${TOOL_SCHEMA}.clone_marker set created_fingerprint = $1`, [JSON.stringify(fingerprint)]))
     return { name, url, source, role, strategy, ...(fallback ? { fallback } : {}), sourceFingerprint, fingerprint, ms: Date.now() - started }
   } catch (error) {
     await dropDatabase(admin, name, role)
@@ -332,40 +327,38 @@ async function buildClone(options: CreateCloneOptions): Promise<CloneInfo> {
  * the name of the role it belongs to) and the tool's log tables, all owned by the admin role:
  * the clone's role may read the marker and write the logs' rows, never replace the tables.
  */
-async function markClone(url: string, name: string, source: string, sourceFingerprint: Fingerprint, role: string): Promise<void> {
-  await withClient(url, async (client) => {
-    await client.query('begin')
-    await client.query(`create schema if not exists ${TOOL_SCHEMA}`)
-    await client.query(`alter schema ${TOOL_SCHEMA} owner to current_user`)
-    await client.query(`drop table if exists ${TOOL_SCHEMA}.clone_marker`)
-    await client.query(`
-      create table ${TOOL_SCHEMA}.clone_marker (
-        clone_name text primary key,
-        source_db  text not null,
-        created_at timestamptz not null default pg_catalog.now(),
-        golden     boolean not null default false,
-        -- the least-privilege role that owns the clone
-        writer_role text not null,
-        -- production's fingerprint when the clone was made, and the clone's own right after
-        source_fingerprint  jsonb not null,
-        created_fingerprint jsonb
-      )`)
-    await client.query(`insert into ${TOOL_SCHEMA}.clone_marker (clone_name, source_db, writer_role, source_fingerprint) values ($1, $2, $3, $4)`, [
-      name,
-      source,
-      role,
-      JSON.stringify(sourceFingerprint),
-    ])
-    await ensureLogTables(client)
-    // Tables a copied production log brought along are the admin role's too.
-    const { rows } = await client.query<{ name: string }>(
-      `select pg_catalog.quote_ident(c.relname) as name from pg_catalog.pg_class c
-       where c.relnamespace = pg_catalog.to_regnamespace($1) and c.relkind in ('r', 'S')`,
-      [TOOL_SCHEMA],
-    )
-    for (const row of rows) await client.query(`alter table ${TOOL_SCHEMA}.${row.name} owner to current_user`)
-    await client.query('commit')
-  })
+async function markClone(client: pg.Client, name: string, source: string, sourceFingerprint: Fingerprint, role: string): Promise<void> {
+  await client.query('begin')
+  await client.query(`create schema if not exists ${TOOL_SCHEMA}`)
+  await client.query(`alter schema ${TOOL_SCHEMA} owner to current_user`)
+  await client.query(`drop table if exists ${TOOL_SCHEMA}.clone_marker`)
+  await client.query(`
+    create table ${TOOL_SCHEMA}.clone_marker (
+      clone_name text primary key,
+      source_db  text not null,
+      created_at timestamptz not null default pg_catalog.now(),
+      golden     boolean not null default false,
+      -- the least-privilege role that owns the clone
+      writer_role text not null,
+      -- production's fingerprint when the clone was made, and the clone's own right after
+      source_fingerprint  jsonb not null,
+      created_fingerprint jsonb
+    )`)
+  await client.query(`insert into ${TOOL_SCHEMA}.clone_marker (clone_name, source_db, writer_role, source_fingerprint) values ($1, $2, $3, $4)`, [
+    name,
+    source,
+    role,
+    JSON.stringify(sourceFingerprint),
+  ])
+  await ensureLogTables(client)
+  // Tables a copied production log brought along are the admin role's too.
+  const { rows } = await client.query<{ name: string }>(
+    `select pg_catalog.quote_ident(c.relname) as name from pg_catalog.pg_class c
+     where c.relnamespace = pg_catalog.to_regnamespace($1) and c.relkind in ('r', 'S')`,
+    [TOOL_SCHEMA],
+  )
+  for (const row of rows) await client.query(`alter table ${TOOL_SCHEMA}.${row.name} owner to current_user`)
+  await client.query('commit')
 }
 
 /**

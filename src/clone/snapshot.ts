@@ -1,9 +1,11 @@
+import type pg from 'pg'
 import { databaseExists, openDatabase, withClient } from '../db/database.ts'
 import { assertDatabaseName, copyDatabaseSql, databaseOf, ident, withDatabase } from '../db/url.ts'
 import { GovMigrateError, RefusedError } from '../errors.ts'
 import { CLONE_FIX, cloneRefusal, cloneRole } from '../guard/guard.ts'
 import { TOOL_SCHEMA, readConnectionFacts } from '../guard/connection-facts.ts'
 import { appliedSinceCreation } from './catalog.ts'
+import { ensureLogTables } from '../migrator/log-storage.ts'
 
 /** The golden snapshot of a clone lives beside it under this suffix. */
 export const GOLDEN = '_golden'
@@ -12,24 +14,36 @@ export function goldenName(clone: string): string {
   return assertDatabaseName(`${clone}${GOLDEN}`)
 }
 
-async function copyDatabase(admin: string, from: string, to: string): Promise<void> {
-  await withClient(admin, async (client) => {
-    const version = Number((await client.query<{ v: string }>(`select current_setting('server_version_num') as v`)).rows[0]?.v ?? 0)
-    for (let attempt = 0; ; attempt++) {
-      try {
-        await client.query(copyDatabaseSql(to, from, version))
-        return
-      } catch (error) {
-        // A session of ours may still be closing on the template; retry briefly.
-        if (attempt >= 10 || !/being accessed by other users/.test(String(error))) throw error
-        await new Promise((done) => setTimeout(done, 200))
-      }
+/** Copies `from` to `to` on the admin session `client` (the server's own copy, as createdb -T). */
+async function copyDatabaseOn(client: pg.Client, from: string, to: string): Promise<void> {
+  const { rows } = await client.query<{ version: number; bytes: string }>(
+    `select current_setting('server_version_num')::int as version, pg_database_size($1)::bigint as bytes`,
+    [from],
+  )
+  const sql = copyDatabaseSql(to, from, rows[0]?.version ?? 0, Number(rows[0]?.bytes ?? 0))
+  for (let attempt = 0; ; attempt++) {
+    try {
+      await client.query(sql)
+      return
+    } catch (error) {
+      // A session of ours may still be closing on the template: retry at short intervals, for up to 2 s.
+      if (attempt >= 40 || !/being accessed by other users/.test(String(error))) throw error
+      await new Promise((done) => setTimeout(done, 50))
     }
-  })
+  }
+}
+
+async function copyDatabase(admin: string, from: string, to: string): Promise<void> {
+  await withClient(admin, (client) => copyDatabaseOn(client, from, to))
 }
 
 async function setMarker(url: string, name: string, golden: boolean): Promise<void> {
-  await withClient(url, (client) => client.query(`update ${TOOL_SCHEMA}.clone_marker set clone_name = $1, golden = $2`, [name, golden]))
+  await withClient(url, async (client) => {
+    await client.query(`update ${TOOL_SCHEMA}.clone_marker set clone_name = $1, golden = $2`, [name, golden])
+    // A snapshot taken by an older version keeps an older log; the admin, its owner, brings it up
+    // to date here (the clone's role may not alter it when a migration writes its entry).
+    await ensureLogTables(client)
+  })
 }
 
 /** How many migrations are applied on the marked clone at `url` (read through the read-only channel). */
@@ -81,16 +95,23 @@ export async function resetClone(url: string, confirm?: (what: string) => Promis
   }
   const name = assertDatabaseName(facts?.database ?? databaseOf(url))
   const golden = goldenName(name)
-  if (!(await withClient(admin, (client) => databaseExists(client, golden)))) throw new GovMigrateError(`${name} has no golden snapshot (${golden})`, `take one of a fresh clone with \`migrate clone snapshot --url …/${name}\``)
-  const goldenFacts = await withClient(withDatabase(url, golden), readConnectionFacts)
+  const goldenFacts = await withClient(withDatabase(url, golden), readConnectionFacts).catch((error: unknown) => {
+    if ((error as { cause?: { code?: string } }).cause?.code === '3D000') {
+      throw new GovMigrateError(`${name} has no golden snapshot (${golden})`, `take one of a fresh clone with \`migrate clone snapshot --url …/${name}\``)
+    }
+    throw error
+  })
   const role = goldenFacts.marker?.golden ? cloneRole(goldenFacts) : null
   if (goldenFacts.database !== golden || role === null) {
     throw new RefusedError(`refused: ${golden} is not a golden snapshot made by \`migrate clone snapshot\``, `drop ${name} and clone again`)
   }
   await confirm?.(`drop ${name} and make it again from ${golden}`)
-  await withClient(admin, (client) => client.query(`drop database if exists ${ident(name)} with (force)`))
-  await copyDatabase(admin, golden, name)
-  await withClient(admin, (client) => client.query(`alter database ${ident(name)} owner to ${ident(role)}`))
+  // One admin session for the drop, the copy and the hand-over, as dropdb and createdb are one each.
+  await withClient(admin, async (client) => {
+    await client.query(`drop database if exists ${ident(name)} with (force)`)
+    await copyDatabaseOn(client, golden, name)
+    await client.query(`alter database ${ident(name)} owner to ${ident(role)}`)
+  })
   await setMarker(withDatabase(url, name), name, false)
   return { name, ms: Date.now() - started }
 }

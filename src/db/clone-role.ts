@@ -79,16 +79,31 @@ export async function assertWriterPassword(admin: Queryable, role: string): Prom
     password = randomBytes(24).toString('base64url')
     passwords.set(role, password)
   }
-  try {
-    await admin.query(`alter role ${ident(role)} password '${scramVerifier(password)}'`)
-  } catch (error) {
-    throw new GovMigrateError(
-      `cannot set the password of the clone role "${role}": ${error instanceof Error ? error.message : String(error)}`,
-      'connect with the admin role that made the clone (adminUrl in kysely.config.ts, or --url with its user)',
-      { cause: error },
-    )
+  const verifier = scramVerifier(password)
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await admin.query(`alter role ${ident(role)} password '${verifier}'`)
+      return password
+    } catch (error) {
+      // Two runs altering the role at the same moment: PostgreSQL refuses the later update of the
+      // catalog row ("tuple concurrently updated", XX000). Ours goes in once theirs is done.
+      if (attempt < CONCURRENT_UPDATE_RETRIES && /tuple concurrently updated/.test(String(error))) {
+        await new Promise((done) => setTimeout(done, 10 + Math.random() * 40 * attempt))
+        continue
+      }
+      throw passwordError(role, error)
+    }
   }
-  return password
+}
+
+const CONCURRENT_UPDATE_RETRIES = 20
+
+function passwordError(role: string, error: unknown): GovMigrateError {
+  return new GovMigrateError(
+    `cannot set the password of the clone role "${role}": ${error instanceof Error ? error.message : String(error)}`,
+    'connect with the admin role that made the clone (adminUrl in kysely.config.ts, or --url with its user)',
+    { cause: error },
+  )
 }
 
 /** The one-line refusal when the server does not let the clone's role log in. */

@@ -13,6 +13,12 @@ export interface OpenOptions {
   policy: GuardPolicy
   /** The production proof channel: READ ONLY, 5 s statement timeout, at most 500 rows a query. */
   readOnly?: boolean
+  /**
+   * Parse and check every statement (`src/guard/statement-policy.ts`). Default: on, except on the
+   * read-only channel, where no migration body runs and the server refuses writes (READ ONLY);
+   * a writable pool always checks.
+   */
+  statementPolicy?: boolean
   max?: number
   /** Sees every executed statement (the plan captures a migration's SQL with it). */
   log?: (event: LogEvent) => void
@@ -71,6 +77,7 @@ export function openDatabase(url: string, options: OpenOptions): Database {
     url,
     policy: options.policy,
     readOnly,
+    statementPolicy: options.statementPolicy ?? !readOnly,
     max: options.max ?? 2,
     applicationName: readOnly ? 'gov-migrate:read-only' : 'gov-migrate',
     ...(readOnly ? { rowCap: READ_ONLY_LIMITS.rowCap } : {}),

@@ -27,6 +27,14 @@ export interface GuardedPoolOptions {
   applicationName: string
   /** Fail a statement that returns more rows than this (the read-only channel uses 500). */
   rowCap?: number
+  /**
+   * Parse every statement with PostgreSQL's parser and refuse the policy's classes
+   * (`src/guard/statement-policy.ts`). On for every pool that can run a migration body.
+   * Off only for a `readOnly` pool (the read-only channel runs the tool's own reads, never a
+   * body, and the server refuses its writes); a pool without the policy refuses any statement
+   * sent from a migration body, and a writable pool without it is refused at construction.
+   */
+  statementPolicy: boolean
 }
 
 /** How many times a run re-asserts its password when a concurrent run changed it meanwhile. */
@@ -48,12 +56,19 @@ const PASSWORD_RETRIES = 3
 export class GuardedPool implements PostgresPool {
   readonly #options: GuardedPoolOptions
   readonly #clients = new WeakMap<pg.PoolClient, GuardedClient>()
+  /** The facts the opening read on a session the pool keeps (read again on every other one). */
+  readonly #preread = new WeakMap<pg.PoolClient, ConnectionFacts>()
   #pool: Promise<pg.Pool> | undefined
   #writer: string | null = null
   #facts: ConnectionFacts | undefined
 
   constructor(options: GuardedPoolOptions) {
+    if (!options.statementPolicy && !options.readOnly) {
+      throw new GovMigrateError('a writable guarded pool must check the statement policy', 'open it with statementPolicy: true, or readOnly: true')
+    }
     this.#options = { ...options, url: assertSafeUrl(options.url) }
+    // Start loading the parser now, while the connection is made: the first statement waits for it anyway.
+    if (options.statementPolicy) void loadStatementParser().catch(() => undefined)
   }
 
   /** Facts of the last connection made (all connections of a pool go to one database). */
@@ -66,22 +81,9 @@ export class GuardedPool implements PostgresPool {
     return this.#writer
   }
 
-  /** Reads the facts on the URL's login, refuses early, and decides which role the pool logs in as. */
-  async #open(): Promise<pg.Pool> {
-    const { url, policy } = this.#options
-    const login = await withClient(url, async (admin) => {
-      const facts = await readConnectionFacts(admin)
-      if (policy === 'clone') {
-        const refusal = cloneRefusal(facts)
-        if (refusal) throw new RefusedError(`refused: ${refusal}`, CLONE_FIX)
-      }
-      const role = cloneRole(facts)
-      if (role === null || facts.user === role) return { url, role }
-      return { url: withCredentials(url, role, await assertWriterPassword(admin, role)), role }
-    })
-    this.#writer = login.role
+  #newPool(connectionString: string): pg.Pool {
     const pool = new pg.Pool({
-      connectionString: login.url,
+      connectionString,
       max: this.#options.max,
       connectionTimeoutMillis: 10_000,
       application_name: this.#options.applicationName,
@@ -90,6 +92,43 @@ export class GuardedPool implements PostgresPool {
     // An idle client that dies (server restart) must not crash the process.
     pool.on('error', () => undefined)
     return pool
+  }
+
+  /**
+   * Reads the facts on the URL's login, refuses early, and decides which role the pool logs in as.
+   * When that is the URL's own role (production, a database without a clone role), the first
+   * session stays in the pool as its first connection; otherwise it sets the clone role's
+   * password and is closed, and the pool logs in as the clone's role.
+   */
+  async #open(): Promise<pg.Pool> {
+    const { url, policy } = this.#options
+    const pool = this.#newPool(url)
+    let first: pg.PoolClient
+    try {
+      first = await pool.connect()
+    } catch (error) {
+      await pool.end().catch(() => undefined)
+      throw connectionError(error)
+    }
+    let kept = false
+    try {
+      const facts = await readConnectionFacts(first)
+      if (policy === 'clone') {
+        const refusal = cloneRefusal(facts)
+        if (refusal) throw new RefusedError(`refused: ${refusal}`, CLONE_FIX)
+      }
+      const role = cloneRole(facts)
+      this.#writer = role
+      if (role === null || facts.user === role) {
+        this.#preread.set(first, facts)
+        kept = true
+        return pool
+      }
+      return this.#newPool(withCredentials(url, role, await assertWriterPassword(first, role)))
+    } finally {
+      first.release(!kept)
+      if (!kept) await pool.end().catch(() => undefined)
+    }
   }
 
   async #checkout(pool: pg.Pool): Promise<pg.PoolClient> {
@@ -119,7 +158,8 @@ export class GuardedPool implements PostgresPool {
     if (known) return known
     try {
       await setUpSession(client, this.#options.readOnly)
-      const facts = await readConnectionFacts(client)
+      const facts = this.#preread.get(client) ?? (await readConnectionFacts(client))
+      this.#preread.delete(client)
       if (this.#options.policy === 'clone') {
         const refusal = cloneRefusal(facts)
         if (refusal) throw new RefusedError(`refused: ${refusal}`, CLONE_FIX)
@@ -138,7 +178,7 @@ export class GuardedPool implements PostgresPool {
         { cause: error },
       )
     }
-    const guarded = new GuardedClient(client, this.#options.rowCap)
+    const guarded = new GuardedClient(client, this.#options.statementPolicy, this.#options.rowCap)
     this.#clients.set(client, guarded)
     return guarded
   }
@@ -152,10 +192,12 @@ export class GuardedPool implements PostgresPool {
 
 class GuardedClient implements PostgresPoolClient {
   readonly #client: pg.PoolClient
+  readonly #statementPolicy: boolean
   readonly #rowCap: number | undefined
 
-  constructor(client: pg.PoolClient, rowCap: number | undefined) {
+  constructor(client: pg.PoolClient, statementPolicy: boolean, rowCap: number | undefined) {
     this.#client = client
+    this.#statementPolicy = statementPolicy
     this.#rowCap = rowCap
   }
 
@@ -174,9 +216,17 @@ class GuardedClient implements PostgresPoolClient {
   async #run<R>(sql: string, parameters: ReadonlyArray<unknown>): Promise<PostgresQueryResult<R>> {
     // Read before the first await: the origin is the async context of the caller.
     const origin = statementOrigin()
-    await loadStatementParser()
-    const refusal = statementRefusal(sql, { transactionControl: origin !== 'migration-body' })
-    if (refusal) throw new StatementRefusedError(`refused: ${refusal.reason}`, refusal.fix)
+    if (this.#statementPolicy) {
+      await loadStatementParser()
+      const refusal = statementRefusal(sql, { transactionControl: origin !== 'migration-body' })
+      if (refusal) throw new StatementRefusedError(`refused: ${refusal.reason}`, refusal.fix)
+    } else if (origin === 'migration-body') {
+      // Fail closed: a body's statements are only ever sent where they are parsed.
+      throw new StatementRefusedError(
+        'refused: a migration body ran on a connection without the statement policy (the read-only channel)',
+        'run migrations through `migrate up`, on a connection that checks every statement',
+      )
+    }
     const result = (await this.#client.query(sql, [...parameters])) as unknown as PostgresQueryResult<R>
     if (this.#rowCap !== undefined && result.rows.length > this.#rowCap) {
       throw new GovMigrateError(

@@ -9,8 +9,10 @@ import { AsyncLocalStorage } from 'node:async_hooks'
 export type StatementOrigin = 'migration-body' | 'tool'
 
 /**
- * One store per process, even when this module is loaded twice (the compiled CLI in dist/
- * and a migration file importing the TypeScript source of a pipeline step).
+ * One store per process. The migrations and the CLI share one module graph (src/loader/import-ts.ts),
+ * so this module is loaded once; the store is kept on globalThis for a project that holds its own
+ * copy of the sources (a test editing pipeline modules in a scratch copy of src/): the CLI runs the
+ * package's dist/, its migrations that copy, and a body's statements must still be seen as the body's.
  */
 const KEY = Symbol.for('gov-migrate.statement-origin')
 const shared = globalThis as typeof globalThis & { [KEY]?: AsyncLocalStorage<StatementOrigin> }

@@ -11,8 +11,8 @@ export const GOVERNANCE_OBJECTS: readonly string[] = [
   'governance_collection_containment', 'governance_object_ownership', 'v_object_owner_gap', 'os_proposal_approvals',
   'event_type_registry', 'governance_event_log', 'governance_ruleset', 'candidate_scan_run',
   'governance_candidate_state', 'governance_candidate_object', 'gov_worker_cursor',
-  // what the pipeline adds: boundary, cursor, axis/topic substrate, drift and finalization
-  'gov_event_emit_guard', 'gov_worker_cursor_monotonic', 'axis_registry', 'axis_value', 'axis_assignment',
+  // what the pipeline adds: candidate cap, boundary, cursor, axis/topic substrate, drift and finalization
+  'governance_candidate_cap', 'gov_event_emit_guard', 'gov_worker_cursor_monotonic', 'axis_registry', 'axis_value', 'axis_assignment',
   'axis_assignment_owned', 'axis_object_ownership', 'axis_projection', 'axis_coverage_rule', 'axis_facet_decision',
   'v_axis_coverage', 'v_drift_finding', 'v_projection_lag_timing', 'v_registry_governance',
 ]

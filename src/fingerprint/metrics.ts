@@ -1,10 +1,11 @@
 import { sql, type Kysely } from 'kysely'
 import type { DB } from '../db/schema.ts'
+import { GovMigrateError } from '../errors.ts'
 
 /**
  * A pipeline number in DOMAIN.md's vocabulary, as a scalar SQL expression.
  * `requires` names a table or view the expression reads; when it is absent the number is 0
- * (the axis tables do not exist before the substrate stage).
+ * (a stage's relations do not exist before it).
  */
 export interface MetricDefinition {
   key: string
@@ -12,6 +13,12 @@ export interface MetricDefinition {
   requires?: string
 }
 
+/**
+ * The tool's own numbers: those of the production baseline (DOMAIN.md), which every database it
+ * works on has, and which the production fingerprint reads too. A number over a relation that a
+ * stage creates is that stage's: it is declared in its migration module (`metrics`, usually in
+ * the stage's unit) and joins these through `metricsWith`. This file names no such relation.
+ */
 export const METRICS: readonly MetricDefinition[] = [
   { key: 'own', expression: 'select count(*) from governance_object_ownership' },
   { key: 'gap', expression: 'select count(*) from v_object_owner_gap' },
@@ -27,44 +34,38 @@ export const METRICS: readonly MetricDefinition[] = [
       'select count(*) from governance_event_log l join event_type_registry t using (event_type) where t.is_governance and l.emitted',
   },
   { key: 'gov_active', expression: 'select count(*) from event_type_registry where is_governance and active' },
+  // The production fingerprint's reading of the `axis_*` family (DOMAIN.md: absent on production):
+  // a count of tables by name prefix, 0 on any database without them, not a read of one of them.
   {
     key: 'axis_tables',
     expression: String.raw`select count(*) from pg_tables where schemaname = 'public' and tablename like 'axis\_%'`,
   },
-  // The axis/topic substrate (absent before stage AX).
-  { key: 'topic_active', expression: `select count(*) from axis_value where axis_code = 'topic' and status = 'active'`, requires: 'axis_value' },
-  { key: 'topic_candidate', expression: `select count(*) from axis_value where axis_code = 'topic' and status = 'candidate'`, requires: 'axis_value' },
-  { key: 'topic_assign', expression: `select count(*) from axis_assignment where axis_code = 'topic'`, requires: 'axis_assignment' },
-  { key: 'containment_assign', expression: `select count(*) from axis_assignment where axis_code = 'containment'`, requires: 'axis_assignment' },
-  { key: 'axis_own', expression: 'select count(*) from axis_object_ownership', requires: 'axis_object_ownership' },
-  { key: 'containment_required', expression: `select required from v_axis_coverage where axis_code = 'containment'`, requires: 'v_axis_coverage' },
-  { key: 'containment_gap', expression: `select gap from v_axis_coverage where axis_code = 'containment'`, requires: 'v_axis_coverage' },
-  { key: 'decisions', expression: 'select count(*) from axis_facet_decision', requires: 'axis_facet_decision' },
-  // Drift findings (absent before stage AX).
-  { key: 'drift_open', expression: 'select count(*) from v_drift_finding', requires: 'v_drift_finding' },
-  { key: 'drift_critical', expression: `select count(*) from v_drift_finding where severity = 'critical'`, requires: 'v_drift_finding' },
-  { key: 'divergent', expression: `select count(*) from v_drift_finding where category = 'divergent_label_topic'`, requires: 'v_drift_finding' },
-  { key: 'projection_gap', expression: `select count(*) from v_drift_finding where category = 'projection_gap'`, requires: 'v_drift_finding' },
-  { key: 'rule_missing', expression: `select count(*) from v_drift_finding where category = 'coverage_rule_missing'`, requires: 'v_drift_finding' },
-  {
-    key: 'lag_placeholder',
-    expression: `select count(*) from v_drift_finding where category = 'projection_lag' and detail like 'placeholder%'`,
-    requires: 'v_drift_finding',
-  },
-  {
-    key: 'lag_real',
-    expression: `select count(*) from v_drift_finding where category = 'projection_lag' and detail not like 'placeholder%'`,
-    requires: 'v_drift_finding',
-  },
-  { key: 'quality', expression: `select count(*) from v_drift_finding where category = 'quality_signal'`, requires: 'v_drift_finding' },
 ]
 
 export type Metrics = Record<string, number>
 
-/** The tool's numbers plus those the given stages introduce (`metrics` of a migration), each key once. */
-export function metricsWith(stages: readonly { migration: { metrics?: readonly MetricDefinition[] } }[]): MetricDefinition[] {
+/**
+ * The tool's numbers plus those the given stages introduce (`metrics` of a migration), each key
+ * once. A production tier that reuses a clone stage's unit declares the same definitions; two
+ * different definitions under one key are an error.
+ */
+export function metricsWith(stages: readonly { name?: string; migration: { metrics?: readonly MetricDefinition[] } }[]): MetricDefinition[] {
   const all = new Map(METRICS.map((m) => [m.key, m]))
-  for (const stage of stages) for (const m of stage.migration.metrics ?? []) if (!all.has(m.key)) all.set(m.key, m)
+  const from = new Map(METRICS.map((m) => [m.key, 'the tool (src/fingerprint/metrics.ts)']))
+  for (const stage of stages) {
+    for (const m of stage.migration.metrics ?? []) {
+      const known = all.get(m.key)
+      if (!known) {
+        all.set(m.key, m)
+        from.set(m.key, stage.name ?? 'a stage')
+      } else if (known.expression !== m.expression || known.requires !== m.requires) {
+        throw new GovMigrateError(
+          `the number ${m.key} is defined twice, differently: by ${from.get(m.key) ?? 'a stage'} and by ${stage.name ?? 'a stage'}`,
+          'define a number once, in the stage that creates what it reads, and reuse that definition (its unit) elsewhere',
+        )
+      }
+    }
+  }
   return [...all.values()]
 }
 
@@ -74,7 +75,7 @@ export function metricsWith(stages: readonly { migration: { metrics?: readonly M
  * once: a materialized CTE of the same name shadows it for the statement, so each
  * metric's expression stays as written and the view's cost is paid once per measurement.
  */
-export async function readMetrics(db: Kysely<DB>, metrics: readonly MetricDefinition[] = METRICS): Promise<Metrics> {
+export async function readMetrics(db: Kysely<DB>, metrics: readonly MetricDefinition[]): Promise<Metrics> {
   const uses = new Map<string, number>()
   for (const m of metrics) if (m.requires) uses.set(m.requires, (uses.get(m.requires) ?? 0) + 1)
   const present = new Map<string, string>()
@@ -101,8 +102,8 @@ export async function readMetrics(db: Kysely<DB>, metrics: readonly MetricDefini
  * The numbers of an untouched stand-in of `shape`: nothing owned (every pair a gap),
  * everything else absent or zero. Each applied migration's declared deltas add to it.
  */
-export function baselineMetrics(shape: Shape): Metrics {
-  const zero = Object.fromEntries(METRICS.map((m) => [m.key, 0]))
+export function baselineMetrics(shape: Shape, metrics: readonly MetricDefinition[] = METRICS): Metrics {
+  const zero = Object.fromEntries(metrics.map((m) => [m.key, 0]))
   return { ...zero, gap: shape.collections * shape.scopes }
 }
 

@@ -7,7 +7,7 @@
  *
  * Nothing here touches a database.
  */
-import { loadModule, parseSync } from 'libpg-query'
+import type { parseSync as ParseSync } from 'libpg-query'
 
 /** Tables no statement of this tool or of a migration may ever write (DOMAIN.md, "Forbidden everywhere"). */
 export const FORBIDDEN_TABLES: readonly string[] = ['os_proposal_approvals']
@@ -39,11 +39,25 @@ const FIX = {
 } as const
 
 let ready: Promise<void> | undefined
+let parser: typeof ParseSync | undefined
 
-/** Loads the parser (WebAssembly) once; `statementRefusal` needs it loaded. */
+/**
+ * Loads the parser (WebAssembly) once; `statementRefusal` needs it loaded. The package is
+ * imported here, not at the top: loading it costs start-up, and only pools that check the
+ * policy (and the fixture) need it.
+ */
 export function loadStatementParser(): Promise<void> {
-  ready ??= loadModule()
+  ready ??= import('libpg-query').then(async (module) => {
+    await module.loadModule()
+    parser = module.parseSync
+  })
   return ready
+}
+
+/** PostgreSQL's parse tree of `sqlText`; throws when the parser is not loaded (so a check fails closed). */
+function parseSync(sqlText: string): unknown {
+  if (!parser) throw new Error('the statement parser is not loaded (call loadStatementParser first)')
+  return parser(sqlText)
 }
 
 type Json = { [key: string]: unknown }

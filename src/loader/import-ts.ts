@@ -1,28 +1,63 @@
 import { createHash, randomUUID } from 'node:crypto'
 import { existsSync, readFileSync, statSync } from 'node:fs'
-import { mkdir, rename, writeFile } from 'node:fs/promises'
+import { mkdir, readdir, rename, rm, writeFile } from 'node:fs/promises'
 import { dirname, join, relative, resolve, sep } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 
 /**
- * Imports a TypeScript module (a migration, `kysely.config.ts`) from the compiled CLI.
+ * Imports TypeScript modules (the migrations, `kysely.config.ts`) from the CLI, as one module
+ * graph: every module is loaded once per process, whoever imports it.
  *
- * Run from source (under tsx), a plain `import()` does it. Run from the compiled
- * JavaScript in `dist/`, the file is bundled once by esbuild into a cache
- * (`node_modules/.cache/gov-migrate/`), keyed by the bytes of every file it is made
- * of: no TypeScript loader is started, and a cache hit costs one small file read per
- * input. Imports of this package's own `src/` are pointed at `dist/`, so a migration
- * shares its modules (errors, `defineMigration`) with the running CLI.
+ * Run from source (under tsx), a plain `import()` of each file does it. Run from the compiled
+ * JavaScript in `dist/`, the files are bundled together by esbuild (one build, code splitting)
+ * into a cache (`node_modules/.cache/gov-migrate/`), keyed by the bytes of every file they are
+ * made of: no TypeScript loader is started, and a cache hit costs one small file read per input.
+ * A module two of the files import (T4 importing AX's unit, a helper of the project) becomes one
+ * shared chunk, loaded once, as under tsx. Imports of this package's own `src/` are pointed at
+ * `dist/`, so the files share every module (errors, `defineMigration`, the statement-origin
+ * store) with the running CLI: an error class a migration throws is the CLI's own.
  */
 export async function importTs(file: string): Promise<unknown> {
+  const [mod] = await importTsAll([file])
+  return mod
+}
+
+/** `importTs` of several files at once, in order: one graph for all of them. */
+export async function importTsAll(files: readonly string[]): Promise<unknown[]> {
   const here = fileURLToPath(import.meta.url)
+  let urls: string[]
   try {
-    if (here.endsWith('.ts')) return await import(pathToFileURL(file).href)
-    // Compiled, this code sits somewhere under <package>/dist/ (in a shared chunk, maybe).
-    const distDir = here.slice(0, here.lastIndexOf(`${sep}dist${sep}`) + `${sep}dist`.length)
-    return await import(pathToFileURL(await compiled(resolve(file), distDir)).href)
+    if (here.endsWith('.ts')) urls = files.map((file) => pathToFileURL(file).href)
+    else {
+      // Compiled, this code sits somewhere under <package>/dist/ (in a shared chunk, maybe).
+      const distDir = here.slice(0, here.lastIndexOf(`${sep}dist${sep}`) + `${sep}dist`.length)
+      urls = (await compiled(files.map((file) => resolve(file)), distDir)).map((out) => pathToFileURL(out).href)
+    }
   } catch (error) {
-    throw new Error(loadErrorLine(error), { cause: error })
+    // A file that does not compile is named by the error's location, when it is one of them.
+    const at = (error as { errors?: EsbuildMessage[] } | null)?.errors?.[0]?.location?.file
+    throw new ImportError(files.find((file) => at !== undefined && resolve(at) === file) ?? files[0] ?? '', loadErrorLine(error), error)
+  }
+  const modules: unknown[] = []
+  for (const [i, url] of urls.entries()) {
+    try {
+      modules.push(await import(url))
+    } catch (error) {
+      throw new ImportError(files[i] ?? '', loadErrorLine(error), error)
+    }
+  }
+  return modules
+}
+
+/** A file of importTsAll that did not load: which one, and the one line that says why. */
+export class ImportError extends Error {
+  override readonly name = 'ImportError'
+  constructor(
+    readonly file: string,
+    line: string,
+    cause: unknown,
+  ) {
+    super(line, { cause })
   }
 }
 
@@ -48,6 +83,9 @@ export function loadErrorLine(error: unknown): string {
 interface CacheEntry {
   /** Every local input of the bundle with the sha256 of its bytes. */
   inputs: Record<string, string>
+  /** The folder (beside the manifest) holding the bundle, and each file's output in it, in order. */
+  dir: string
+  outputs: string[]
 }
 
 const sha256 = (bytes: string | Buffer) => createHash('sha256').update(bytes).digest('hex')
@@ -57,18 +95,37 @@ function cacheDir(packageRoot: string): string {
   return join(packageRoot, 'node_modules', '.cache', 'gov-migrate')
 }
 
-async function compiled(file: string, distDir: string): Promise<string> {
+/**
+ * Where a relative import of a package module points in dist/, when it names a file of the
+ * package's src/ (`…/src/errors.ts`, or as `.js` or without extension, as TypeScript allows).
+ */
+function distTarget(resolveDir: string, path: string, srcDir: string, distDir: string): string | undefined {
+  const target = resolve(resolveDir, path)
+  if (!target.startsWith(srcDir + sep)) return undefined
+  const source = [target, target.replace(/\.js$/, '.ts'), `${target}.ts`].find((f) => f.endsWith('.ts') && existsSync(f))
+  return source ? join(distDir, relative(srcDir, source)).replace(/\.ts$/, '.js') : undefined
+}
+
+async function compiled(files: string[], distDir: string): Promise<string[]> {
   const packageRoot = dirname(distDir)
   const dir = cacheDir(packageRoot)
-  const key = sha256(`${file}\n${statSync(distDir).mtimeMs}`)
-  const out = join(dir, `${key}.mjs`)
+  const key = sha256(`${files.join('\n')}\n${statSync(distDir).mtimeMs}`)
   const manifest = join(dir, `${key}.json`)
-  if (existsSync(out) && existsSync(manifest) && fresh(JSON.parse(readFileSync(manifest, 'utf8')) as CacheEntry)) return out
+  if (existsSync(manifest)) {
+    const entry = JSON.parse(readFileSync(manifest, 'utf8')) as Partial<CacheEntry>
+    if (entry.dir && entry.outputs && entry.inputs && entry.outputs.length === files.length && fresh(entry as CacheEntry)) {
+      const outputs = entry.outputs.map((out) => join(dir, entry.dir ?? '', out))
+      if (outputs.every((out) => existsSync(out))) return outputs
+    }
+  }
   const { build } = await import('esbuild')
   const srcDir = join(packageRoot, 'src')
+  // Built in a folder of its own and renamed whole: a concurrent run never reads half a bundle.
+  const partial = join(dir, `${key}.${randomUUID()}.partial`)
   const result = await build({
-    entryPoints: [file],
+    entryPoints: files,
     bundle: true,
+    splitting: true,
     write: false,
     format: 'esm',
     platform: 'node',
@@ -76,7 +133,10 @@ async function compiled(file: string, distDir: string): Promise<string> {
     packages: 'external',
     metafile: true,
     logLevel: 'silent',
-    outfile: out,
+    outdir: partial,
+    outExtension: { '.js': '.mjs' },
+    entryNames: '[name]-[hash]',
+    chunkNames: 'chunk-[hash]',
     plugins: [
       {
         name: 'package-src-to-dist',
@@ -84,31 +144,73 @@ async function compiled(file: string, distDir: string): Promise<string> {
           // kysely too: the migration’s `sql` is the CLI’s own (dist/vendor/kysely.js).
           b.onResolve({ filter: /^kysely$/ }, () => ({ path: pathToFileURL(join(distDir, 'vendor', 'kysely.js')).href, external: true }))
           // This package's own modules come from dist/, the very ones the CLI runs.
-          b.onResolve({ filter: /\.ts$/ }, (args) => {
-            const target = resolve(args.resolveDir, args.path)
-            if (!target.startsWith(srcDir + sep)) return undefined
-            const js = join(distDir, relative(srcDir, target)).replace(/\.ts$/, '.js')
-            return { path: pathToFileURL(js).href, external: true }
+          b.onResolve({ filter: /^(\.|\/)/ }, (args) => {
+            const js = distTarget(args.resolveDir, args.path, srcDir, distDir)
+            return js ? { path: pathToFileURL(js).href, external: true } : undefined
           })
         },
       },
     ],
   })
-  const code = result.outputFiles[0]?.text ?? ''
+  // Each entry's output, in the order of `files` (esbuild names them; the metafile says which is which).
+  const outputOf = new Map<string, string>()
+  for (const [out, meta] of Object.entries(result.metafile.outputs)) {
+    if (meta.entryPoint) outputOf.set(resolve(meta.entryPoint), relative(partial, resolve(out)))
+  }
+  const outputs = files.map((file) => {
+    const out = outputOf.get(file)
+    if (!out) throw new Error(`esbuild wrote no output for ${file}`)
+    return out
+  })
   const inputs: Record<string, string> = {}
   for (const input of Object.keys(result.metafile.inputs)) {
     const path = resolve(input)
     inputs[path] = sha256(readFileSync(path))
   }
-  await mkdir(dir, { recursive: true })
-  // Written beside and renamed: a concurrent run never reads half a file.
-  const partial = `${out}.${randomUUID()}`
-  await writeFile(partial, code)
-  await rename(partial, out)
+  await mkdir(partial, { recursive: true })
+  for (const out of result.outputFiles) await writeFile(out.path, out.text)
+  // Named by its content: a folder, once there, never changes (a concurrent run may be loading it).
+  const built = `${key}.${sha256(result.outputFiles.map((o) => `${relative(partial, o.path)}\n${o.hash}`).sort().join('\n')).slice(0, 16)}`
+  try {
+    await rename(partial, join(dir, built))
+  } catch (error) {
+    // Another run made the same bundle first: use theirs.
+    if (!existsSync(join(dir, built))) throw error
+    await rm(partial, { recursive: true, force: true })
+  }
   const manifestPartial = `${manifest}.${randomUUID()}`
-  await writeFile(manifestPartial, JSON.stringify({ inputs } satisfies CacheEntry))
+  await writeFile(manifestPartial, JSON.stringify({ inputs, dir: built, outputs } satisfies CacheEntry))
   await rename(manifestPartial, manifest)
-  return out
+  await prune(dir, key).catch(() => undefined)
+  return outputs.map((out) => join(dir, built, out))
+}
+
+/** A bundle this old whose sources are gone (a test's scratch project) is never loaded again. */
+const PRUNE_AFTER_MS = 60 * 60_000
+
+/**
+ * Removes, after a build, the bundles of files that no longer exist: every scratch project a test
+ * makes leaves one, and nothing else ever removes them. Only bundles an hour old and more, whose
+ * inputs are gone (no run can load them: they are stale by definition); each bundle under `key`
+ * other than the manifest's current one as well (an older build of the same files).
+ */
+async function prune(dir: string, key: string): Promise<void> {
+  const now = Date.now()
+  const current = (JSON.parse(readFileSync(join(dir, `${key}.json`), 'utf8')) as Partial<CacheEntry>).dir
+  for (const name of await readdir(dir)) {
+    const path = join(dir, name)
+    // Gone meanwhile (removed with its manifest above, or by a concurrent run): nothing to do.
+    const stat = statSync(path, { throwIfNoEntry: false })
+    if (!stat || now - stat.mtimeMs <= PRUNE_AFTER_MS) continue
+    if (name.endsWith('.json') && /^[0-9a-f]{64}\.json$/.test(name)) {
+      const entry = JSON.parse(readFileSync(path, 'utf8')) as Partial<CacheEntry>
+      if (Object.keys(entry.inputs ?? {}).every((input) => existsSync(input))) continue
+      await rm(path, { force: true })
+      await rm(join(dir, entry.dir ?? `${name.slice(0, -'.json'.length)}.mjs`), { recursive: true, force: true })
+    } else if (name.startsWith(`${key}.`) && name !== current && !name.endsWith('.json')) {
+      await rm(path, { recursive: true, force: true })
+    }
+  }
 }
 
 function fresh(entry: CacheEntry): boolean {

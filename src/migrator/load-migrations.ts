@@ -1,8 +1,9 @@
 import { readdir } from 'node:fs/promises'
-import { dirname, join, resolve } from 'node:path'
+import { basename, dirname, join, resolve } from 'node:path'
 import { GovMigrateError } from '../errors.ts'
 import type { GovMigration } from './migration.ts'
-import { importTs } from '../loader/import-ts.ts'
+import type { LoadedConfig } from '../config/load-config.ts'
+import { ImportError, importTsAll } from '../loader/import-ts.ts'
 import { moduleClosures } from './module-closure.ts'
 
 /** A migration file, loaded and checked. */
@@ -53,21 +54,25 @@ export async function loadMigrations(dir: string, root: string = dirname(resolve
       cause: error,
     })
   }
-  const closures = await moduleClosures(resolve(root), entries.map((entry) => join(folder, entry)))
+  const files = entries.map((entry) => join(folder, entry))
+  const closures = await moduleClosures(resolve(root), files)
+  let modules: { default?: unknown }[]
+  try {
+    // All at once: one module graph, so a module two migrations import is one module.
+    modules = (await importTsAll(files)) as { default?: unknown }[]
+  } catch (error) {
+    const file = error instanceof ImportError ? error.file : (files[0] ?? folder)
+    throw new GovMigrateError(
+      `migration ${basename(file)} does not load: ${error instanceof Error ? error.message : String(error)}`,
+      `fix or remove ${file}; nothing was run`,
+      { cause: error },
+    )
+  }
   const loaded: LoadedMigration[] = []
-  for (const entry of entries) {
+  for (const [i, entry] of entries.entries()) {
     const file = join(folder, entry)
     const name = entry.replace(/\.ts$/, '')
-    let mod: { default?: unknown }
-    try {
-      mod = (await importTs(file)) as { default?: unknown }
-    } catch (error) {
-      throw new GovMigrateError(
-        `migration ${entry} does not load: ${error instanceof Error ? error.message : String(error)}`,
-        `fix or remove ${file}; nothing was run`,
-        { cause: error },
-      )
-    }
+    const mod = modules[i] ?? {}
     const problems = problemsOf(mod.default)
     if (problems.length > 0) {
       throw new GovMigrateError(
@@ -88,4 +93,9 @@ export async function loadMigrations(dir: string, root: string = dirname(resolve
     seen.set(m.migration.id, m.name)
   }
   return loaded
+}
+
+/** The project's migrations, from the configured folder. */
+export async function migrationsOf(config: LoadedConfig): Promise<LoadedMigration[]> {
+  return loadMigrations(resolve(config.root, config.migrationsDir), config.root)
 }

@@ -4,6 +4,7 @@ import type { DB } from '../db/schema.ts'
 import type { LoadedMigration } from './load-migrations.ts'
 import { TOOL_SCHEMA, type Queryable } from '../guard/connection-facts.ts'
 import type { SequenceStates } from './sequences.ts'
+import { GovMigrateError } from '../errors.ts'
 
 /** One row of the migration log in the target database. */
 export interface LogEntry {
@@ -21,6 +22,8 @@ export interface LogEntry {
   receipt_sha256: string | null
   /** The sequences its `up` moved, with their state before: what its `down` sets back. */
   sequences: SequenceStates | null
+  /** What its `up` measured here (every changed number); null in an older log. On production its `down` expects the reverse. */
+  deltas: Record<string, number> | null
 }
 
 /** What a log entry records besides the migration's own identity. */
@@ -28,6 +31,7 @@ export interface LogProof {
   sqlSha256: string
   sequences: SequenceStates
   receiptSha256?: string
+  deltas: Record<string, number>
 }
 
 /**
@@ -46,7 +50,8 @@ export const TOOL_TABLES = {
       modules        jsonb,
       sql_sha256     text,
       receipt_sha256 text,
-      sequences      jsonb
+      sequences      jsonb,
+      deltas         jsonb
     )`,
   rehearsals: `
     create table if not exists ${TOOL_SCHEMA}.rehearsals (
@@ -74,11 +79,12 @@ const UPGRADE_LOG = `
   do $$ begin
     if pg_catalog.to_regclass('${TOOL_SCHEMA}.migrations') is not null and (
       select pg_catalog.count(*) from pg_catalog.pg_attribute
-      where attrelid = '${TOOL_SCHEMA}.migrations'::regclass and attname in ('modules', 'sql_sha256', 'receipt_sha256', 'sequences') and not attisdropped) < 4
+      where attrelid = '${TOOL_SCHEMA}.migrations'::regclass and attname in ('modules', 'sql_sha256', 'receipt_sha256', 'sequences', 'deltas') and not attisdropped) < 5
     then
       alter table ${TOOL_SCHEMA}.migrations
         add column if not exists modules jsonb, add column if not exists sql_sha256 text,
-        add column if not exists receipt_sha256 text, add column if not exists sequences jsonb;
+        add column if not exists receipt_sha256 text, add column if not exists sequences jsonb,
+        add column if not exists deltas jsonb;
     end if;
   end $$`
 
@@ -92,7 +98,14 @@ export async function ensureLogTables(client: Queryable): Promise<void> {
 export async function ensureLogTable(db: Kysely<DB>): Promise<void> {
   await sql`create schema if not exists ${sql.id(TOOL_SCHEMA)}`.execute(db)
   await sql.raw(TOOL_TABLES.migrations).execute(db)
-  await sql.raw(UPGRADE_LOG).execute(db)
+  await sql.raw(UPGRADE_LOG).execute(db).catch((error: unknown) => {
+    // 42501: a clone's role may write the log's rows but not alter the table its admin owns.
+    if ((error as { code?: string }).code !== '42501') throw error
+    throw new GovMigrateError(
+      'the migration log here was written by an older version of gov-migrate (it lacks columns) and this role may not upgrade it',
+      'reset the clone (migrate clone reset --yes) or make it again: the admin brings its log up to date',
+    )
+  })
 }
 
 interface LogRow {
@@ -121,6 +134,7 @@ export async function readLog(db: Kysely<DB>): Promise<LogEntry[]> {
     sql_sha256: row.sql_sha256 ?? null,
     receipt_sha256: row.receipt_sha256 ?? null,
     sequences: row.sequences ?? null,
+    deltas: row.deltas ?? null,
   }))
 }
 
@@ -128,9 +142,9 @@ export async function readLog(db: Kysely<DB>): Promise<LogEntry[]> {
 export async function writeLogEntry(db: Kysely<DB>, m: LoadedMigration, proof: LogProof): Promise<void> {
   await ensureLogTable(db)
   await sql`
-    insert into ${sql.id(TOOL_SCHEMA, 'migrations')} (name, id, tier, sha256, modules, sql_sha256, receipt_sha256, sequences)
+    insert into ${sql.id(TOOL_SCHEMA, 'migrations')} (name, id, tier, sha256, modules, sql_sha256, receipt_sha256, sequences, deltas)
     values (${m.name}, ${m.migration.id}, ${m.migration.tier}, ${m.sha256}, ${JSON.stringify(m.modules)}::jsonb,
-            ${proof.sqlSha256}, ${proof.receiptSha256 ?? null}, ${JSON.stringify(proof.sequences)}::jsonb)`.execute(db)
+            ${proof.sqlSha256}, ${proof.receiptSha256 ?? null}, ${JSON.stringify(proof.sequences)}::jsonb, ${JSON.stringify(proof.deltas)}::jsonb)`.execute(db)
 }
 
 export async function deleteLogEntry(db: Kysely<DB>, m: LoadedMigration): Promise<void> {

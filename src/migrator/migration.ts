@@ -21,7 +21,7 @@ export interface MigrationContext<DB = Baseline> {
 
 /** Safety bounds a migration writes into the database, from `kysely.config.ts`. */
 export interface Limits {
-  /** The most candidates a clone scan may hold (`scanner.maxCandidates`). */
+  /** The most candidates a ruleset may hold (`scanner.maxCandidates`): C's and T2's, enforced by the database. */
   maxCandidates: number
 }
 
@@ -31,7 +31,15 @@ export interface Limits {
  */
 export interface StopGate<DB = Baseline> {
   name: string
-  check(context: { db: Transaction<DB>; shape: Shape }): Promise<string | null>
+  check(context: StopGateContext<DB>): Promise<string | null>
+}
+
+/** What a stop-gate reads: the migration's transaction, the substrate, and every number the run measures. */
+export interface StopGateContext<DB = Baseline> {
+  db: Transaction<DB>
+  shape: Shape
+  /** The tool's numbers and those the loaded stages define (`metricsWith`). */
+  metrics: readonly MetricDefinition[]
 }
 
 /** What a stage's own `verify` checks receive: the numbers implied right after it, and those read now. */
@@ -65,7 +73,7 @@ export type Deltas = Readonly<Record<string, number>>
  * })
  * ```
  */
-export interface GovMigration<DB = Baseline> {
+export interface GovMigration<DB = Baseline> extends StageUnit<DB> {
   /** Short stable id used by `--to` (A, B, …, T1, …). */
   id: string
   /** What the stage does, in words a reviewer understands. */
@@ -81,17 +89,6 @@ export interface GovMigration<DB = Baseline> {
   requiresDecision?: boolean
   /** Preconditions of `up`, checked before any change (production tiers have several). */
   gates?: readonly StopGate<DB>[]
-  /**
-   * Numbers this stage introduces besides the tool's (`fingerprint/metrics.ts`): a key and a scalar
-   * SQL expression; `requires` names the table it reads (absent before this stage, so 0 there).
-   */
-  metrics?: readonly MetricDefinition[]
-  /** Declared deltas, as a function of the substrate so they scale. */
-  expect: (shape: Shape) => Deltas
-  /** The checks `migrate verify` runs while this stage is applied (after the numbers). */
-  verify?(context: VerifyContext<DB>): Promise<Check[]>
-  up(context: MigrationContext<DB>): Promise<void>
-  down(context: MigrationContext<DB>): Promise<void>
 }
 
 /**
@@ -115,9 +112,41 @@ export function formatDeltas(deltas: Deltas): string {
  * does (the scanner re-run); a tier reuses the unit, or several in order (`combineUnits`).
  */
 export interface StageUnit<DB> {
+  /**
+   * Numbers this stage introduces besides the tool's (`fingerprint/metrics.ts`): one per reading of
+   * a relation it creates (`stageMetric`), 0 where that relation does not exist yet. A tier that
+   * reuses the stage's unit declares the unit's numbers too.
+   */
+  metrics?: readonly MetricDefinition[]
+  /** Declared deltas, as a function of the substrate so they scale. */
   expect: (shape: Shape) => Deltas
+  /**
+   * The checks `migrate verify` runs while this stage is applied (after the numbers). They only
+   * read, so they run everywhere: on clones and on production, through the read-only channel.
+   */
+  verify?(context: VerifyContext<DB>): Promise<Check[]>
+  /**
+   * The fail-closed tries: writes the database must reject (`rejects`), each in a savepoint of
+   * verify's always-rolled-back transaction. Clones only: production is only read, so there they
+   * are listed as skipped.
+   */
+  tries?(context: VerifyContext<DB>): Promise<Check[]>
   up(context: MigrationContext<DB>): Promise<void>
   down(context: MigrationContext<DB>): Promise<void>
+}
+
+/**
+ * A number a stage introduces: `expression`, a scalar SQL query over `requires`, a table or view
+ * of the stage's own schema `DB` (so a relation it does not have is a type error); 0 on a
+ * database where that relation does not exist yet.
+ *
+ * ### Examples
+ * ```ts
+ * stageMetric<DB>('decisions', 'axis_facet_decision', 'select count(*) from axis_facet_decision')
+ * ```
+ */
+export function stageMetric<DB>(key: string, requires: keyof DB & string, expression: string): MetricDefinition {
+  return { key, requires, expression }
 }
 
 /** Deltas added key by key. */
@@ -127,10 +156,20 @@ export function addDeltas(...all: Deltas[]): Deltas {
   return sum
 }
 
-/** Units run in order, reverted in reverse order, their deltas added. */
+/** Every check of `units` of one kind, in their order. */
+async function allChecks<DB>(units: readonly StageUnit<DB>[], kind: 'verify' | 'tries', context: VerifyContext<DB>): Promise<Check[]> {
+  const checks: Check[] = []
+  for (const unit of units) checks.push(...((await unit[kind]?.(context)) ?? []))
+  return checks
+}
+
+/** Units run in order, reverted in reverse order, their deltas added, their checks and tries joined. */
 export function combineUnits<DB>(...units: StageUnit<DB>[]): StageUnit<DB> {
   return {
+    metrics: units.flatMap((u) => u.metrics ?? []),
     expect: (shape) => addDeltas(...units.map((u) => u.expect(shape))),
+    ...(units.some((u) => u.verify) ? { verify: (context: VerifyContext<DB>) => allChecks(units, 'verify', context) } : {}),
+    ...(units.some((u) => u.tries) ? { tries: (context: VerifyContext<DB>) => allChecks(units, 'tries', context) } : {}),
     async up(context) {
       for (const unit of units) await unit.up(context)
     },

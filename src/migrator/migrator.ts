@@ -1,4 +1,3 @@
-import { resolve } from 'node:path'
 import type { Kysely, LogEvent, Transaction } from 'kysely'
 import type { DB } from '../db/schema.ts'
 import { openDatabase } from '../db/database.ts'
@@ -7,10 +6,10 @@ import { GovMigrateError, MigrationError, RefusedError, StatementRefusedError, d
 import { asMigrationBody } from '../db/statement-origin.ts'
 import { assertOwnTransaction, readOwnTransaction } from './own-transaction.ts'
 import { isMarkedClone, type Tier } from '../guard/guard.ts'
-import { metricsWith, readMetrics, readShape, METRICS, type MetricDefinition, type Metrics, type Shape } from '../fingerprint/metrics.ts'
+import { metricsWith, readMetrics, readShape, type MetricDefinition, type Metrics, type Shape } from '../fingerprint/metrics.ts'
 import { diffFingerprints, readFingerprint } from '../fingerprint/fingerprint.ts'
 import { gateRefusal, readOspa, refuseGate } from '../gate/ospa-gate.ts'
-import { loadMigrations, type LoadedMigration } from './load-migrations.ts'
+import { migrationsOf, type LoadedMigration } from './load-migrations.ts'
 import { deleteLogEntry, logStorage, readLog, writeLogEntry, type LogEntry } from './log-storage.ts'
 import { assertHistory } from './history.ts'
 import { acquireRunLock, releaseRunLock } from './lock.ts'
@@ -63,6 +62,8 @@ export interface StepEvent {
   tier: Tier
   sha256: string
   expected: Deltas
+  /** Where `expected` comes from: the migration's declaration, a receipt, or the up logged on this database. */
+  expectedFrom: string
   measured: Deltas
   /** The ospa gate as read in the migration's transaction (production tiers). */
   gate?: string
@@ -84,9 +85,7 @@ export interface RunResult {
   roundTrip?: StepEvent[]
 }
 
-export async function migrationsOf(config: LoadedConfig): Promise<LoadedMigration[]> {
-  return loadMigrations(resolve(config.root, config.migrationsDir), config.root)
-}
+export { migrationsOf }
 
 /** The migration a `--to` names, or a one-line error listing the known ids. */
 export function findById(loaded: readonly LoadedMigration[], id: string): LoadedMigration {
@@ -117,7 +116,7 @@ export function deltaMismatches(expected: Deltas, measured: Deltas): string[] {
 }
 
 /** The declared deltas of `m` on `shape`, checked to name only known metrics (the tool's and the stages'). */
-export function declaredDeltas(m: LoadedMigration, shape: Shape, metrics: readonly MetricDefinition[] = METRICS): Deltas {
+export function declaredDeltas(m: LoadedMigration, shape: Shape, metrics: readonly MetricDefinition[]): Deltas {
   const declared = m.migration.expect(shape)
   const keys = new Set(metrics.map((d) => d.key))
   const unknown = Object.keys(declared).filter((key) => !keys.has(key))
@@ -156,8 +155,38 @@ interface ApplyContext {
   capture: Capture
   keepSql: boolean
   receipt?: LoadedReceipt
+  /** The target is production (not a marked clone): a tier's numbers come from its receipt and its log, never its formula. */
+  onProduction: () => boolean
   events: StepEvent[]
   onEvent?: (event: StepEvent) => void
+}
+
+interface Expectation {
+  deltas: Deltas
+  source: 'declaration' | 'receipt' | 'log'
+  /** In words, for the output: which declaration, receipt or log entry. */
+  from: string
+}
+
+/**
+ * What a migration must change, and where that comes from. On production a tier's `up` expects
+ * what its rehearsal on a fresh clone of this production measured (the receipt), and its `down`
+ * the reverse of what its `up` measured here (the log): the formulas in the module, written for
+ * the stand-in, are not consulted there. Everywhere else (clones, rehearsals, clone stages) the
+ * declaration is: `expect(shape)`, with the shape read from the target in the same transaction.
+ */
+export function expectationOf(m: LoadedMigration, direction: Direction, shape: Shape, ctx: Pick<ApplyContext, 'metrics' | 'onProduction' | 'rehearse' | 'receipt'>, entry?: LogEntry): Expectation {
+  if (m.migration.tier === 'production' && ctx.onProduction() && !ctx.rehearse) {
+    if (direction === 'up') {
+      const tier = ctx.receipt?.receipt.tiers.find((t) => t.name === m.name)
+      if (!ctx.receipt || !tier) throw new RefusedError(`refused: ${m.migration.id} on production has no receipt that covers it`, 'rehearse on a fresh clone of production with --receipt <file>')
+      return { deltas: tier.measured_up, source: 'receipt', from: `receipt ${ctx.receipt.file}: measured by the rehearsal on ${ctx.receipt.receipt.clone}, a fresh clone of ${ctx.receipt.receipt.production.db}` }
+    }
+    if (entry?.deltas) return { deltas: negate(entry.deltas), source: 'log', from: `the reverse of what its up measured on this database (log, ${entry.applied_at})` }
+  }
+  const shapeText = `${shape.collections} collections, ${shape.groups} groups, ${shape.scopes} scopes`
+  const declared = declaredDeltas(m, shape, ctx.metrics)
+  return { deltas: direction === 'up' ? declared : negate(declared), source: 'declaration', from: `declaration: ${m.name}'s expect() over the shape read here (${shapeText})` }
 }
 
 /**
@@ -180,7 +209,7 @@ async function applyOne(exec: Kysely<DB>, m: LoadedMigration, direction: Directi
     const shape = await readShape(trx)
     if (direction === 'up') {
       for (const stopGate of m.migration.gates ?? []) {
-        const failure = await stopGate.check({ db: trx, shape })
+        const failure = await stopGate.check({ db: trx, shape, metrics: ctx.metrics })
         if (failure) {
           throw new RefusedError(
             `refused: stop-gate "${stopGate.name}" of ${id}: ${failure}`,
@@ -189,8 +218,9 @@ async function applyOne(exec: Kysely<DB>, m: LoadedMigration, direction: Directi
         }
       }
     }
-    const declared = declaredDeltas(m, shape, ctx.metrics)
-    const expected = direction === 'up' ? declared : negate(declared)
+    const logged = direction === 'down' ? (await readLog(trx)).find((e) => e.name === m.name) : undefined
+    const expectation = expectationOf(m, direction, shape, ctx, logged)
+    const expected = expectation.deltas
     const before = await readMetrics(trx, ctx.metrics)
     const notes: string[] = []
     const sequencesBefore = direction === 'up' ? await readSequences(trx) : {}
@@ -209,17 +239,16 @@ async function applyOne(exec: Kysely<DB>, m: LoadedMigration, direction: Directi
     // A sequence is not transactional: down sets back what up moved (kept in the log entry).
     const moved = direction === 'up' ? movedSequences(sequencesBefore, await readSequences(trx)) : {}
     if (direction === 'down') {
-      const entry = (await readLog(trx)).find((e) => e.name === m.name)
-      const left = await restoreSequences(trx, entry?.sequences ?? {})
+      const left = await restoreSequences(trx, logged?.sequences ?? {}, restorableOnly(ctx))
       if (left.length > 0) notes.push(`left as they are (used since the up): ${left.join(', ')}`)
     }
     if (direction === 'up') await analyzeNewTables(trx)
     const measured = measuredDeltas(before, await readMetrics(trx, ctx.metrics))
-    const mismatches = deltaMismatches(expected, measured)
-    if (mismatches.length > 0) {
-      throw new GovMigrateError(`measured deltas differ from the declaration: ${mismatches.join('; ')}`, `correct ${m.name}'s up/down or its expect(); nothing was committed`)
-    }
     const bound = direction === 'up' && !ctx.rehearse && m.migration.tier === 'production' ? ctx.receipt : undefined
+    const mismatches = deltaMismatches(expected, measured)
+    if (mismatches.length > 0 && !(bound && ctx.onProduction())) {
+      throw new GovMigrateError(`measured deltas differ from the ${expectation.source === 'log' ? 'reverse of its up as logged' : expectation.source}: ${mismatches.join('; ')}`, `correct ${m.name}'s up/down or its expect(); nothing was committed`)
+    }
     if (bound) {
       const tier = bound.receipt.tiers.find((t) => t.name === m.name)
       const differs = tier ? tierMismatches(tier, sqlHash, measured) : ['the receipt does not cover it']
@@ -227,7 +256,7 @@ async function applyOne(exec: Kysely<DB>, m: LoadedMigration, direction: Directi
         throw new RefusedError(`refused: ${id} ${differs.join('; ')}; rolled back`, `production runs only what its rehearsal proved: rehearse again on a fresh clone of production with --receipt`)
       }
     }
-    if (direction === 'up') await writeLogEntry(trx, m, { sqlSha256: sqlHash, sequences: moved, ...(bound ? { receiptSha256: bound.sha256 } : {}) })
+    if (direction === 'up') await writeLogEntry(trx, m, { sqlSha256: sqlHash, sequences: moved, deltas: { ...measured }, ...(bound ? { receiptSha256: bound.sha256 } : {}) })
     else await deleteLogEntry(trx, m)
     return {
       direction,
@@ -237,6 +266,7 @@ async function applyOne(exec: Kysely<DB>, m: LoadedMigration, direction: Directi
       tier: m.migration.tier,
       sha256: m.sha256,
       expected,
+      expectedFrom: expectation.from,
       measured,
       ...(gate ? { gate } : {}),
       notes,
@@ -245,16 +275,24 @@ async function applyOne(exec: Kysely<DB>, m: LoadedMigration, direction: Directi
       ms: Math.round(performance.now() - started),
     }
   }
+  // A sequence is not transactional: what a migration that fails (and rolls back) moved is set back.
+  const sequencesAtStart = exec.isTransaction ? null : await readSequences(exec)
   try {
     const event = exec.isTransaction ? await run(exec as Transaction<DB>) : await exec.transaction().execute(run)
     ctx.events.push(event)
     ctx.onEvent?.(event)
   } catch (error) {
+    if (sequencesAtStart) await restoreSequences(exec, movedSequences(sequencesAtStart, await readSequences(exec)), restorableOnly(ctx)).catch(() => undefined)
     // A gate or stop-gate refused before any change; a refused statement is a failed migration.
     if (error instanceof RefusedError && !(error instanceof StatementRefusedError)) throw error
     const fix = error instanceof StatementRefusedError ? `${error.fix}; nothing of this migration was committed` : undefined
     throw new MigrationError(id, direction, error instanceof GovMigrateError ? error.message : describe(error), fix)
   }
+}
+
+/** On production only the governance tables' sequences are ever set back (an app draws from its own). */
+function restorableOnly(ctx: Pick<ApplyContext, 'config' | 'onProduction'>): readonly string[] | undefined {
+  return ctx.onProduction() ? ctx.config.fingerprint.governanceObjects : undefined
 }
 
 /** Umzug wraps a migration's error in its own; hand back ours. */
@@ -299,12 +337,12 @@ export function tierProposal(m: LoadedMigration, config: LoadedConfig): string {
 }
 
 /**
- * "Exit 3 means nothing ran": every flag, gate and stop-gate of the run is checked
- * before its first migration. Flags and the ospa gate are read directly; stop-gates
+ * "Exit 3 means nothing ran": every flag, gate, the receipt and every stop-gate of the run is
+ * checked before its first migration. Flags and the ospa gate are read directly; stop-gates
  * of later migrations depend on the earlier ones, so a run of several gated
  * migrations first goes through whole in one transaction that rolls back.
  */
-async function preflight(conn: Kysely<DB>, steps: readonly LoadedMigration[], direction: Direction, ctx: ApplyContext): Promise<void> {
+async function preflight(conn: Kysely<DB>, steps: readonly LoadedMigration[], direction: Direction, ctx: ApplyContext, receipt?: () => Promise<void>): Promise<void> {
   if (direction === 'up' && !ctx.activateEmit) {
     const undecided = steps.find((m) => m.migration.requiresDecision === true)
     if (undecided) refuseGate(undecided.migration.id, 'emit activation needs its own explicit decision', true)
@@ -313,12 +351,14 @@ async function preflight(conn: Kysely<DB>, steps: readonly LoadedMigration[], di
     const refusal = gateRefusal(await readOspa(conn, tierProposal(m, ctx.config), ctx.lockGate()), { needsDecision: false, decided: false })
     if (refusal) refuseGate(m.migration.id, refusal, false)
   }
+  // The receipt after the gates: with ospa = 0 nothing may run whatever a receipt says.
+  await receipt?.()
   const laterGates = direction === 'up' && steps.slice(1).some((m) => (m.migration.gates ?? []).length > 0)
   if (!laterGates) return
-  const dryRun: ApplyContext = { config: ctx.config, metrics: ctx.metrics, lockGate: ctx.lockGate, activateEmit: ctx.activateEmit, rehearse: false, events: [], capture: ctx.capture, keepSql: false, ...(ctx.receipt ? { receipt: ctx.receipt } : {}) }
+  const dryRun: ApplyContext = { config: ctx.config, metrics: ctx.metrics, lockGate: ctx.lockGate, activateEmit: ctx.activateEmit, rehearse: false, onProduction: ctx.onProduction, events: [], capture: ctx.capture, keepSql: false, ...(ctx.receipt ? { receipt: ctx.receipt } : {}) }
   await rolledBackLeavingNoSequence(conn, async (trx) => {
     for (const m of steps) await applyOne(trx, m, direction, dryRun)
-  }).catch((error: unknown) => {
+  }, restorableOnly(ctx)).catch((error: unknown) => {
     if (error instanceof MigrationError) {
       throw new MigrationError(error.migrationId, error.direction, `${error.message} (checked before the run: nothing was committed)`)
     }
@@ -327,17 +367,17 @@ async function preflight(conn: Kysely<DB>, steps: readonly LoadedMigration[], di
 }
 
 /**
- * Production runs what a clone proved: with a receipt, every tier of the run must be covered by
- * it, with the module hash it was rehearsed with, and production's governance state must still be
- * the one the rehearsed clone was made from. On production (not a marked clone) a run without a
- * receipt is refused when `requireReceipt` is set. Refusals come before anything runs (exit 3).
+ * Production runs what a clone proved: on production (any database that is not a marked clone)
+ * a production tier runs only with a receipt, always; there is no setting that lets one run
+ * without. Every tier of the run must be covered by the receipt, with the module hash it was
+ * rehearsed with, and production's governance state must still be the one the rehearsed clone
+ * was made from. On a marked clone a receipt is optional (the clone is disposable) and checked
+ * when given. Refusals come before anything runs (exit 3).
  */
 async function checkReceipt(conn: Kysely<DB>, steps: readonly LoadedMigration[], options: RunOptions, onClone: boolean): Promise<void> {
-  const fix = 'rehearse on a fresh clone of production: migrate up --to <tier> --rehearse --url <clone> --receipt <file>'
+  const fix = 'rehearse on a fresh clone of production first: migrate clone create --from <production url>, then migrate up --to <tier> --rehearse --url <clone> --receipt <file>, then run with --receipt <file>'
   if (!options.receipt) {
-    if (options.config.requireReceipt && !onClone) {
-      throw new RefusedError(`refused: ${steps.map((m) => m.migration.id).join(', ')} on production need a receipt (--receipt <file>)`, fix)
-    }
+    if (!onClone) throw new RefusedError(`refused: ${steps.map((m) => m.migration.id).join(', ')} on production need the receipt of their rehearsal on a fresh clone of production (--receipt <file>); nothing ran`, fix)
     return
   }
   const production = await readFingerprint(conn, fingerprintSettings(options.config))
@@ -349,7 +389,7 @@ async function checkReceipt(conn: Kysely<DB>, steps: readonly LoadedMigration[],
  * Runs `body` in a transaction that always rolls back. A sequence is not transactional, so
  * every sequence it moved is set back afterwards: a dry run or a rehearsal leaves none advanced.
  */
-async function rolledBackLeavingNoSequence(conn: Kysely<DB>, body: (trx: Transaction<DB>) => Promise<void>): Promise<void> {
+async function rolledBackLeavingNoSequence(conn: Kysely<DB>, body: (trx: Transaction<DB>) => Promise<void>, onlyOf?: readonly string[]): Promise<void> {
   const before = await readSequences(conn)
   try {
     await conn
@@ -362,7 +402,7 @@ async function rolledBackLeavingNoSequence(conn: Kysely<DB>, body: (trx: Transac
         if (!(error instanceof RolledBack)) throw error
       })
   } finally {
-    await restoreSequences(conn, movedSequences(before, await readSequences(conn)))
+    await restoreSequences(conn, movedSequences(before, await readSequences(conn)), onlyOf)
   }
 }
 
@@ -390,6 +430,8 @@ async function runLocked(
     config: options.config,
     metrics: metricsWith(loaded),
     lockGate: () => pool.writerRole === null,
+    // Facts are read when the connection is made; a database that is not a marked clone is production.
+    onProduction: () => (pool.facts ? !isMarkedClone(pool.facts) : true),
     activateEmit: options.activateEmit === true,
     rehearse,
     events,
@@ -407,8 +449,9 @@ async function runLocked(
         steps = plan(log, loaded)
         const names = steps.map((m) => m.name)
         if (!rehearse) {
-          if (track === 'production' && direction === 'up' && steps.length > 0) await checkReceipt(conn, steps, options, pool.facts ? isMarkedClone(pool.facts) : false)
-          await preflight(conn, steps, direction, ctx)
+          const bindReceipt = track === 'production' && direction === 'up' && steps.length > 0
+          const onClone = !ctx.onProduction()
+          await preflight(conn, steps, direction, ctx, bindReceipt ? () => checkReceipt(conn, steps, options, onClone) : undefined)
           await runThroughUmzug(conn, loaded, track, direction, names, ctx)
           return
         }

@@ -1,7 +1,7 @@
-import { createHash } from 'node:crypto'
-import { readFile } from 'node:fs/promises'
-import { relative, resolve, sep } from 'node:path'
-import { build, type Metafile } from 'esbuild'
+import { createHash, randomUUID } from 'node:crypto'
+import { mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises'
+import { dirname, join, relative, resolve, sep } from 'node:path'
+import type { Metafile } from 'esbuild'
 import { GovMigrateError } from '../errors.ts'
 
 /** The project files a migration runs: its own file and every module it imports, transitively. */
@@ -32,6 +32,7 @@ export function closureHash(modules: Readonly<Record<string, string>>): string {
  * imports (`import type`) are erased, as they are at run time.
  */
 async function importGraph(root: string, files: readonly string[]): Promise<Metafile> {
+  const { build } = await import('esbuild')
   try {
     const result = await build({
       entryPoints: [...files],
@@ -60,19 +61,88 @@ async function importGraph(root: string, files: readonly string[]): Promise<Meta
 const toKey = (root: string, file: string): string => relative(root, resolve(root, file)).split(sep).join('/')
 
 /**
+ * The import graph kept between runs (`node_modules/.cache/gov-migrate/closures-*.json`):
+ * project-relative path → the project modules it imports, with the sha256 of every module
+ * read. It is used again only while every one of those files has the same bytes, so an edit
+ * anywhere in the graph runs esbuild again. It is written only when each followed import is
+ * spelled as a relative path to a `.ts` file, which resolves to that file whatever else appears
+ * in the project; any other spelling is resolved by esbuild on every run.
+ */
+interface CachedGraph {
+  imports: Record<string, string[]>
+  hashes: Record<string, string>
+}
+
+function graphCacheFile(root: string, keys: readonly string[]): string {
+  return join(root, 'node_modules', '.cache', 'gov-migrate', `closures-${sha256Of(`${root}\n${keys.join('\n')}`).slice(0, 32)}.json`)
+}
+
+async function readCachedGraph(root: string, file: string): Promise<CachedGraph | undefined> {
+  let cached: CachedGraph
+  try {
+    cached = JSON.parse(await readFile(file, 'utf8')) as CachedGraph
+  } catch {
+    return undefined
+  }
+  if (typeof cached.imports !== 'object' || typeof cached.hashes !== 'object') return undefined
+  for (const [key, hash] of Object.entries(cached.hashes)) {
+    const now = await readFile(resolve(root, key)).then(sha256Of, () => undefined)
+    if (now !== hash) return undefined
+  }
+  return cached
+}
+
+/** Import edges only when every followed import names its `.ts` file by a relative path; else undefined. */
+function stableImports(root: string, graph: Metafile): Record<string, string[]> | undefined {
+  const imports: Record<string, string[]> = {}
+  for (const [path, input] of Object.entries(graph.inputs)) {
+    const followed = input.imports.filter((i) => i.external !== true)
+    for (const i of followed) {
+      const spelled = i.original
+      if (spelled === undefined || !/^\.\.?\//.test(spelled) || !spelled.endsWith('.ts')) return undefined
+      if (resolve(root, dirname(path), spelled) !== resolve(root, i.path)) return undefined
+    }
+    imports[toKey(root, path)] = followed.map((i) => toKey(root, i.path))
+  }
+  return imports
+}
+
+async function writeCachedGraph(file: string, graph: CachedGraph): Promise<void> {
+  try {
+    await mkdir(dirname(file), { recursive: true })
+    // Written beside and renamed: a concurrent run never reads half a file.
+    const partial = `${file}.${randomUUID()}`
+    await writeFile(partial, JSON.stringify(graph))
+    await rename(partial, file)
+  } catch {
+    // A read-only project: esbuild resolves the graph on every run instead.
+  }
+}
+
+/**
  * The module closure of each file in `files` (absolute paths), keyed by that path.
- * One esbuild pass resolves the whole graph; every file is read and hashed once.
+ * One esbuild pass resolves the whole graph (none when the kept graph's files are unchanged);
+ * every file is read and hashed once.
  */
 export async function moduleClosures(root: string, files: readonly string[]): Promise<Map<string, ModuleClosure>> {
-  const graph = await importGraph(root, files)
+  const cacheFile = graphCacheFile(root, files.map((file) => toKey(root, file)))
+  const cached = await readCachedGraph(root, cacheFile)
   const imports = new Map<string, string[]>()
-  for (const [path, input] of Object.entries(graph.inputs)) {
-    imports.set(
-      toKey(root, path),
-      input.imports.filter((i) => i.external !== true).map((i) => toKey(root, i.path)),
-    )
+  const hashes = new Map<string, string>(Object.entries(cached?.hashes ?? {}))
+  let stable: Record<string, string[]> | undefined
+  const builtAt = Date.now()
+  if (cached) {
+    for (const [key, list] of Object.entries(cached.imports)) imports.set(key, list)
+  } else {
+    const graph = await importGraph(root, files)
+    for (const [path, input] of Object.entries(graph.inputs)) {
+      imports.set(
+        toKey(root, path),
+        input.imports.filter((i) => i.external !== true).map((i) => toKey(root, i.path)),
+      )
+    }
+    stable = stableImports(root, graph)
   }
-  const hashes = new Map<string, string>()
   const hashOf = async (key: string): Promise<string> => {
     const known = hashes.get(key)
     if (known) return known
@@ -92,6 +162,14 @@ export async function moduleClosures(root: string, files: readonly string[]): Pr
     const modules: Record<string, string> = {}
     for (const key of [...seen].sort()) modules[key] = await hashOf(key)
     closures.set(file, { sha256: closureHash(modules), modules })
+  }
+  if (stable) {
+    for (const key of Object.keys(stable)) await hashOf(key)
+    // Kept only when no file was written since esbuild read it: the edges and the hashes must be of the same bytes.
+    const mtimes = await Promise.all(Object.keys(stable).map(async (key) => (await stat(resolve(root, key))).mtimeMs))
+    if (mtimes.every((mtime) => mtime < builtAt - 1000)) {
+      await writeCachedGraph(cacheFile, { imports: stable, hashes: Object.fromEntries(hashes) })
+    }
   }
   return closures
 }

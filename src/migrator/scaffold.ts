@@ -4,7 +4,7 @@ import type { LoadedConfig } from '../config/load-config.ts'
 import { BASELINE_FILE, schemaDirOf } from '../db/schema-files.ts'
 import { GovMigrateError } from '../errors.ts'
 import type { Tier } from '../guard/guard.ts'
-import { migrationsOf } from './migrator.ts'
+import { migrationsOf } from './load-migrations.ts'
 
 export interface NewStageOptions {
   config: LoadedConfig
@@ -59,15 +59,17 @@ ${production ? "  // The proposal whose approvals (ospa ≥ 1) open this tier's 
   // owned yet') from ../src/pipeline/gates.ts.${production ? ' A production tier declares the state it expects.' : ''}
   gates: [],
 
-  // Numbers this stage introduces (the tool measures them before and after up and down), e.g.
-  // { key: 'notes', expression: 'select count(*) from gov_note', requires: 'gov_note' }.
+  // Numbers this stage introduces, one per reading of a table or view it creates (the tool
+  // measures them before and after up and down; 0 before the stage), e.g.
+  // stageMetric<DB>('notes', 'gov_note', 'select count(*) from gov_note') from ../src/migrator/migration.ts.
   metrics: [],
 
   // Declared deltas: how up changes each number (down must change them by the negation).
   expect: () => ({}),
 
   // Checks \`migrate verify\` runs while this stage is applied, each check(name, expected, actual)
-  // from ../src/verify/checks.ts; implied holds the numbers expected right after this stage.
+  // from ../src/verify/checks.ts; implied holds the numbers expected right after this stage. They
+  // only read (production verify runs them too); writes that must be rejected go in tries().
   async verify() {
     return []
   },

@@ -38,16 +38,20 @@ export function movedSequences(before: SequenceStates, after: SequenceStates): S
 /**
  * Sets each sequence back to its state before an `up` (a sequence is not transactional: a
  * `down` that deletes the rows leaves it advanced). A sequence whose column holds a value past
- * that state (another session used it since) is left alone and named.
+ * that state (another session used it since) is left alone and named. With `onlyOf` (production,
+ * where a live app draws from its own sequences and may hold a value it has not committed yet),
+ * only sequences owned by those tables are touched: the governance tables no app writes.
  */
-export async function restoreSequences(db: Kysely<DB>, states: SequenceStates): Promise<string[]> {
+export async function restoreSequences(db: Kysely<DB>, states: SequenceStates, onlyOf?: readonly string[]): Promise<string[]> {
   const skipped: string[] = []
   for (const [name, state] of Object.entries(states)) {
-    const { rows: owners } = await sql<{ tbl: string; col: string }>`
-      select d.refobjid::regclass::text as tbl, quote_ident(a.attname) as col
+    const { rows: owners } = await sql<{ tbl: string; col: string; bare: string }>`
+      select d.refobjid::regclass::text as tbl, quote_ident(a.attname) as col, c.relname::text as bare
       from pg_depend d join pg_attribute a on a.attrelid = d.refobjid and a.attnum = d.refobjsubid
+        join pg_class c on c.oid = d.refobjid
       where d.classid = 'pg_class'::regclass and d.objid = to_regclass(${name}) and d.refclassid = 'pg_class'::regclass
         and d.deptype in ('a', 'i')`.execute(db)
+    if (onlyOf && !owners.some((o) => onlyOf.includes(o.bare))) continue
     let used = false
     for (const owner of owners) {
       const { rows } = await sql<{ used: boolean }>`

@@ -3,7 +3,7 @@ import type { LoadedConfig } from '../config/load-config.ts'
 import type { Shape } from '../fingerprint/metrics.ts'
 import type { Tier } from '../guard/guard.ts'
 import { formatDeltas, type Deltas } from './migration.ts'
-import { migrationsOf } from './migrator.ts'
+import { migrationsOf } from './load-migrations.ts'
 
 /** The stand-in's substrate at scale 1 (DOMAIN.md). */
 export const SCALE_1: Shape = { collections: 35, groups: 5, scopes: 6, eventTypes: 4 }

@@ -1,22 +1,21 @@
 import { sql } from 'kysely'
-import type { StopGate } from '../migrator/migration.ts'
+import type { StopGate, StopGateContext } from '../migrator/migration.ts'
 import { narrow, type DB as Baseline } from '../db/schema.ts'
-import type { MetricDefinition } from '../fingerprint/metrics.ts'
-import { METRICS, readMetrics } from '../fingerprint/metrics.ts'
+import { readMetrics } from '../fingerprint/metrics.ts'
+import { GovMigrateError } from '../errors.ts'
 
-function metric(key: string): MetricDefinition {
-  const found = METRICS.find((m) => m.key === key)
-  if (!found) throw new Error(`unknown metric ${key}`)
-  return found
-}
-
-/** A stop-gate requiring a pipeline number to equal a value (computed on the target's shape). */
-export function metricEquals<S extends Baseline>(key: string, expected: (shape: Parameters<StopGate['check']>[0]['shape']) => number, name?: string): StopGate<S> {
+/**
+ * A stop-gate requiring a pipeline number to equal a value (computed on the target's shape). The
+ * number is the tool's or one a stage defines (`metrics` of a migration), as the run measures it.
+ */
+export function metricEquals<S extends Baseline>(key: string, expected: (shape: StopGateContext['shape']) => number, name?: string): StopGate<S> {
   return {
     name: name ?? `${key} = expected`,
-    async check({ db, shape }) {
+    async check({ db, shape, metrics }) {
+      const definition = metrics.find((m) => m.key === key)
+      if (!definition) throw new GovMigrateError(`the stop-gate "${name ?? key}" reads an unknown number ${key}`, `use one of: ${metrics.map((m) => m.key).join(', ')}`)
       const want = expected(shape)
-      const actual = (await readMetrics(narrow<Baseline, S>(db), [metric(key)]))[key] ?? 0
+      const actual = (await readMetrics(narrow<Baseline, S>(db), [definition]))[key] ?? 0
       return actual === want ? null : `${key} is ${actual}, expected ${want}`
     },
   }

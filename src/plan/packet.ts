@@ -128,6 +128,14 @@ function packetMarkdown(p: Omit<Packet, 'markdown'>, now: Date): string {
   for (const tier of p.tiers) {
     lines.push(...itemMarkdown(tier, '###'), '', 'Rollback (down):', '', '```sql', tier.rollback.length === 0 ? '-- no statement' : tier.rollback.map(formatQuery).join('\n\n'), '```', '')
     lines.push(`Expected after down: ${formatDeltas(Object.fromEntries(Object.entries(tier.expect).map(([k, v]) => [k, -v])))}`, '')
+    // On production the numbers come from the receipt (this production's rehearsal), not the declaration.
+    const proved = p.receipt?.receipt.tiers.find((t) => t.name === tier.name)
+    lines.push(
+      proved && p.receipt
+        ? `Expected on production: ${formatDeltas(proved.measured_up)} (the receipt's, measured on \`${p.receipt.receipt.clone}\`); its down expects the reverse of what its up measures there.`
+        : 'Expected on production: nothing runs: without a receipt that covers this tier, production refuses it.',
+      '',
+    )
   }
   lines.push('## Receipt', '')
   if (p.receipt) {

@@ -1,7 +1,7 @@
 import type { LoadedConfig } from '../config/load-config.ts'
 import { databaseOf, redact } from '../db/url.ts'
 import { GovMigrateError } from '../errors.ts'
-import { cloneRefusal, type Tier } from '../guard/guard.ts'
+import { cloneRefusal, writerRoleName, type Tier } from '../guard/guard.ts'
 import { readConnectionFacts } from '../guard/connection-facts.ts'
 import { openDatabase, withClient } from '../db/database.ts'
 import { fingerprintOf } from '../clone/clone.ts'
@@ -166,22 +166,55 @@ export function itemMarkdown(item: PlanItem, heading = '##'): string[] {
 }
 
 /**
- * The plan as a script psql runs as it is (`psql -X -f plan.sql <url>`): a summary in comments,
- * then each migration's statements, parameters inlined as quoted literals, in its own transaction.
- * It replays what the bodies ran in the rehearsal; the ospa gate, the stop-gates, the delta check
- * and the log entry are `migrate up`'s and are not in it.
+ * The script's first statements: go on only on a marked clone (its marker names the database
+ * itself, and it is not a golden snapshot) as the writer role its marker names; else raise, and
+ * with ON_ERROR_STOP psql stops there (exit 3). The marker table exists on clones only, and only
+ * some roles may read it, so whether this session can is read first, from the catalog.
+ */
+const WRITER_CHECK = [
+  `select exists (select from pg_catalog.pg_class c join pg_catalog.pg_namespace n on n.oid = c.relnamespace`,
+  `               where n.nspname = 'gov_migrate' and c.relname = 'clone_marker'`,
+  `                 and pg_catalog.has_schema_privilege(n.oid, 'usage') and pg_catalog.has_table_privilege(c.oid, 'select')) as gov_migrate_marked \\gset`,
+  '\\if :gov_migrate_marked',
+  `select coalesce((select m.clone_name = pg_catalog.current_database() and not m.golden and m.writer_role = current_user`,
+  `                 from gov_migrate.clone_marker m order by m.created_at limit 1), false) as gov_migrate_as_writer \\gset`,
+  '\\else',
+  '\\set gov_migrate_as_writer false',
+  '\\endif',
+  '\\if :gov_migrate_as_writer',
+  '\\else',
+  `do $$ begin raise exception 'refused: this plan runs only on a marked clone, as the writer role its marker names; here the database is % and the role %', pg_catalog.current_database(), current_user; end $$;`,
+  '\\endif',
+]
+
+/**
+ * The plan as a script psql runs as it is, on a marked clone, as that clone's writer role (the
+ * role `migrate up` runs as, so every object gets the same owner): a summary in comments, a
+ * refusal when the session is anything else, then each migration's statements, parameters
+ * inlined as quoted literals, in its own transaction. It replays what the bodies ran in the
+ * rehearsal; the ospa gate, the stop-gates, the delta check and the log entry are `migrate up`'s
+ * and are not in it, which is why it never runs on production.
  */
 export function planSql(p: Plan): string {
   const rows = planSummary(p.items)
   const width = Math.max(2, ...rows.map((r) => r.id.length))
+  const onClone = p.rehearsedOn === p.target
+  const role = onClone ? writerRoleName(databaseOf(p.target)) : '<clone>_writer'
+  const database = onClone ? databaseOf(p.target) : '<clone>'
   const header = [
     `-- Plan: migrate ${p.direction} on ${databaseOf(p.target)}: ${p.items.length} migration${p.items.length === 1 ? '' : 's'}, captured on ${databaseOf(p.rehearsedOn)} in a rehearsal that rolled back.`,
-    '-- Run with: psql -X -f <this file> <url of a database in the state before the first migration>',
-    '-- The gates, the measured-delta check and the migration log are `migrate up`\'s, not this script\'s.',
+    `-- Run it as the clone's writer role, on a marked clone in the state before the first migration:`,
+    `--   psql -X -f <this file> 'postgres://${role}@<host>/${database}'`,
+    '-- (or as an admin after `SET ROLE` to that role). It refuses to run as any other role, on a',
+    '-- golden snapshot or on a database that is not a marked clone (production included): the check',
+    '-- below stops it before any statement, exit 3. The gates, the measured-delta check and the',
+    '-- migration log are `migrate up`\'s, not this script\'s.',
     '--',
     ...rows.map((r) => `-- ${r.id.padEnd(width)}  ${r.tier.padEnd(10)}  types: ${r.types}  |  data: ${r.data}  |  gates: ${r.gates}`),
     '',
     '\\set ON_ERROR_STOP on',
+    '',
+    ...WRITER_CHECK,
   ]
   const body = p.items.map((item) =>
     [`-- ${item.id}: ${item.title}`, `-- ${item.name}.ts sha256 ${item.sha256}`, 'begin;', ...item.sql.map(formatQuery), 'commit;'].join('\n\n'),

@@ -10,10 +10,14 @@ import { migrationsOf } from '../migrator/migrator.ts'
 import { historyProblems } from '../migrator/history.ts'
 import { readLog } from '../migrator/log-storage.ts'
 import type { LoadedMigration } from '../migrator/load-migrations.ts'
+import type { Deltas } from '../migrator/migration.ts'
 
 import { check, type Check } from './checks.ts'
 
 export type { Check }
+
+/** The check that compares a clone with nothing applied to its creation catalog (whole database). */
+export const CATALOG_CHECK = 'clone equals its creation catalog'
 
 export interface VerifyResult {
   database: string
@@ -27,11 +31,11 @@ export interface VerifyResult {
   ok: boolean
 }
 
-/** The numbers the applied migrations imply: baseline plus every declared delta. */
-export function impliedMetrics(applied: readonly LoadedMigration[], baseline: Metrics, shape: Shape): Metrics {
+/** The numbers the applied migrations imply: baseline plus every migration's deltas (by default, its declaration). */
+export function impliedMetrics(applied: readonly LoadedMigration[], baseline: Metrics, shape: Shape, deltasOf: (m: LoadedMigration) => Deltas = (m) => m.migration.expect(shape)): Metrics {
   const implied = { ...baseline }
   for (const m of applied) {
-    for (const [key, delta] of Object.entries(m.migration.expect(shape))) implied[key] = (implied[key] ?? 0) + delta
+    for (const [key, delta] of Object.entries(deltasOf(m))) implied[key] = (implied[key] ?? 0) + delta
   }
   return implied
 }
@@ -62,18 +66,26 @@ export async function verify(url: string, config: LoadedConfig): Promise<VerifyR
         const skipped: string[] = []
 
         const shape = await readShape(trx)
-        const implied = impliedMetrics(applied, baselineMetrics(shape), shape)
-        const actual = await readMetrics(trx, metricsWith(loaded))
+        // On production a tier implies what its run measured there (logged; equal to its receipt's),
+        // never its formula; on a clone every migration implies its declaration.
+        const logged = new Map(log.map((e) => [e.name, e.deltas]))
+        const deltasOf = (m: LoadedMigration): Deltas => (production && m.migration.tier === 'production' ? logged.get(m.name) : undefined) ?? m.migration.expect(shape)
+        const metrics = metricsWith(loaded)
+        const implied = impliedMetrics(applied, baselineMetrics(shape, metrics), shape, deltasOf)
+        const actual = await readMetrics(trx, metrics)
         for (const key of Object.keys(implied)) checks.push(check(key, implied[key] ?? 0, actual[key] ?? 0))
 
-        // Each applied stage's own checks, given the numbers implied right after it. They may try
-        // writes (rolled back): on production, which is only read, they are listed as skipped.
-        const atStage = baselineMetrics(shape)
+        // Each applied stage's own checks, given the numbers implied right after it: those that read
+        // run everywhere (production included, read-only); its fail-closed tries write (in savepoints,
+        // rolled back), so on production, which is only read, they are listed as skipped.
+        const atStage = baselineMetrics(shape, metrics)
         for (const m of applied) {
-          for (const [key, delta] of Object.entries(m.migration.expect(shape))) atStage[key] = (atStage[key] ?? 0) + delta
-          if (!m.migration.verify) continue
-          if (production) skipped.push(`${m.migration.id}'s own checks: they may try writes (rolled back), and production is only read`)
-          else checks.push(...(await m.migration.verify({ db: trx, shape, implied: { ...atStage }, actual })))
+          for (const [key, delta] of Object.entries(deltasOf(m))) atStage[key] = (atStage[key] ?? 0) + delta
+          const context = { db: trx, shape, implied: { ...atStage }, actual }
+          if (m.migration.verify) checks.push(...(await m.migration.verify(context)))
+          if (!m.migration.tries) continue
+          if (production) skipped.push(`${m.migration.id}'s fail-closed tries: they write (rolled back), and production is only read`)
+          else checks.push(...(await m.migration.tries(context)))
         }
 
         if (production) {
@@ -84,8 +96,8 @@ export async function verify(url: string, config: LoadedConfig): Promise<VerifyR
           const created = await readStoredCatalog(trx)
           const sinceCreation = log.filter((e) => !(created?.carried ?? []).includes(e.name))
           if (created && sinceCreation.length === 0) {
-            const differences = diffCatalog(created, await readCatalog(trx))
-            checks.push(check('clone equals its creation catalog', 'no difference', differences.length === 0 ? 'no difference' : differences.join('; ')))
+            const differences = diffCatalog(created, await readCatalog(trx, created))
+            checks.push(check(CATALOG_CHECK, 'no difference', differences.length === 0 ? 'no difference' : differences.join('; ')))
           }
           if (sinceCreation.length === 0 && marker?.createdFingerprint) {
             const now = await readFingerprint(trx, fingerprintSettings(config))

@@ -1,24 +1,13 @@
 import assert from 'node:assert/strict'
 import { execFile, spawnSync } from 'node:child_process'
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
 import { after, before, describe, it } from 'node:test'
-import { markedClone, ROOT, standIn } from '../helpers.ts'
+import { ensureBuilt, markedClone, ROOT, standIn } from '../helpers.ts'
 
 const run = promisify(execFile)
-
-/** dist/ as `npm install` builds it (scripts/build.ts); rebuilt here only when src/ is newer. */
-function ensureBuilt(): void {
-  const built = join(ROOT, 'dist', 'index.js')
-  const newest = readdirSync(join(ROOT, 'src'), { withFileTypes: true, recursive: true })
-    .filter((e) => e.isFile())
-    .reduce((t, e) => Math.max(t, statSync(join(e.parentPath, e.name)).mtimeMs), 0)
-  if (existsSync(built) && statSync(built).mtimeMs >= newest) return
-  const result = spawnSync(process.execPath, ['--import', 'tsx', 'scripts/build.ts'], { cwd: ROOT, encoding: 'utf8' })
-  assert.equal(result.status, 0, result.stdout)
-}
 
 /** A user's project: its own package.json, gov-migrate in its node_modules (as `npm install <path>` links it). */
 function scratchProject(): string {

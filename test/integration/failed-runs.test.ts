@@ -97,7 +97,8 @@ export default defineMigration({
     const { spawn } = await import('node:child_process')
     const { ROOT } = await import('../helpers.ts')
     const child = spawn(process.execPath, [`${ROOT}/bin/migrate.js`, 'up', '--to', 'S', '--url', clone, '--config', project.config], { stdio: 'ignore' })
-    for (let i = 0; i < 100; i++) {
+    // Killed once S is running (A committed before it): on a busy machine that can take a while.
+    for (let i = 0; i < 600; i++) {
       const sleeping = await scalar<number>(clone, `select count(*)::int as v from pg_stat_activity where datname = current_database() and query like '%pg_sleep%' and pid <> pg_backend_pid()`)
       if (sleeping > 0) break
       await new Promise((r) => setTimeout(r, 100))

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import { sql } from 'kysely'
-import { cli, fingerprint, markedClone, repoConfig, scalar, standIn } from '../helpers.ts'
+import { cli, fingerprint, markedClone, repoConfig, scalar, standIn, pipelineMetrics } from '../helpers.ts'
 import { down, migrationsOf, up } from '../../src/migrator/migrator.ts'
 import { verify, type VerifyResult } from '../../src/verify/verify.ts'
 import { readMarker } from '../../src/clone/clone.ts'
@@ -50,7 +50,7 @@ describe('DOMAIN.md numbers at scale 1', () => {
     const metrics = async () => {
       const { db, close } = openDatabase(clone, { policy: 'clone', max: 1 })
       try {
-        return await readMetrics(db)
+        return await readMetrics(db, await pipelineMetrics())
       } finally {
         await close()
       }
@@ -152,10 +152,17 @@ describe('fail-closed in the database, idempotent and bounded', () => {
       assert.deepEqual([after.cand_state, after.cand_object, after.cursor, after.own], [before.cand_state, before.cand_object, before.cursor, before.own])
       assert.equal(after.scan_run, before.scan_run + 1)
 
-      await sql`update governance_ruleset set max_candidates = 10`.execute(db)
+      // The database holds the cap: it cannot be lowered under what the ruleset holds, and a scan
+      // that would add a 41st candidate to a ruleset capped at 40 is refused, nothing written.
+      await assert.rejects(sql`update governance_ruleset set max_candidates = 10`.execute(db), /would hold 40 candidates, over its hard cap of 10/)
+      await sql`update governance_ruleset set max_candidates = 40`.execute(db)
+      await withClient(clone, (c) =>
+        c.query(`insert into governance_collection_inventory select 'col-extra', registry_code, 'extra', null, updated_at from governance_collection_inventory order by collection_name limit 1;
+                 insert into governance_collection_containment select 'col-extra', group_code from governance_collection_containment order by collection_name limit 1`),
+      )
       await assert.rejects(
         db.transaction().execute((trx) => scan(trx, { ruleset: MARK.ruleset, runPrefix: MARK.scanRunPrefix, triggeredBy: 'test' })),
-        /would hold 40 candidates, over the hard cap of 10/,
+        /the database refused the scan: ruleset RS-CLONE-TEST-1 would hold 41 candidates, over its hard cap of 40/,
       )
       assert.equal((await fingerprint(clone)).scan_run, after.scan_run)
     } finally {

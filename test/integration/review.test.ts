@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, describe, it } from 'node:test'
-import { cli, fingerprint, markedClone, standIn } from '../helpers.ts'
+import { cli, fingerprint, markedClone, standIn, pipelineMetrics } from '../helpers.ts'
 import { openDatabase } from '../../src/db/database.ts'
 import { readMetrics, type Metrics } from '../../src/fingerprint/metrics.ts'
 import { writerRoleName } from '../../src/db/clone-role.ts'
@@ -13,7 +13,7 @@ import { databaseOf, ident } from '../../src/db/url.ts'
 async function metricsOf(url: string): Promise<Metrics> {
   const { db, close } = openDatabase(url, { policy: 'any', readOnly: true, max: 1 })
   try {
-    return await readMetrics(db)
+    return await readMetrics(db, await pipelineMetrics())
   } finally {
     await close()
   }
@@ -31,11 +31,21 @@ describe('what a reviewer reads', () => {
     assert.doesNotMatch(plan.stdout, /\$\d+\b(?![^$]*\$\$)/, 'no placeholder is left outside dollar-quoted bodies')
     const summary = plan.stdout.split('\n').find((line) => line.startsWith('-- AX '))
     assert.match(summary ?? '', /^-- AX {2}clone {7}types: \+8 interfaces \(AxisAssignment, .*\); changed DB {2}\| {2}data: axis_tables \+6, .* {2}\| {2}gates: none$/)
+    assert.match(plan.stdout, new RegExp(`^-- Run it as the clone's writer role, .*\\n--   psql -X -f <this file> 'postgres://${writerRoleName(databaseOf(captureOn))}@<host>/${databaseOf(captureOn)}'$`, 'm'))
     const file = join(scratch, 'plan.sql')
     writeFileSync(file, plan.stdout)
+    const run = (url: string, ...before: string[]) =>
+      spawnSync('psql', ['-X', '-q', '-o', '/dev/null', ...before.flatMap((c) => ['-c', c]), '-f', file, url], { encoding: 'utf8' })
+    // As any other role (here the admin), on production, or on a golden snapshot, it stops before its first statement.
+    for (const [url, role] of [[viaPsql, null], [production, null], [viaPsql, 'pg_monitor']] as const) {
+      const refused = run(url, ...(role ? [`set role ${role}`] : []))
+      assert.equal(refused.status, 3, refused.stderr)
+      assert.match(refused.stderr, /refused: this plan runs only on a marked clone, as the writer role its marker names; here the database is \S+ and the role \S+/)
+    }
+    assert.equal((await fingerprint(viaPsql)).own, 0, 'a refused script changed nothing')
+    assert.equal((await fingerprint(production)).own, 0, 'a refused script changed nothing on production')
     // As the clone's own role, the one `up` runs as, so the objects belong to the same owner.
-    const role = writerRoleName(databaseOf(viaPsql))
-    const psql = spawnSync('psql', ['-X', '-q', '-o', '/dev/null', '-v', 'ON_ERROR_STOP=1', '-c', `set role ${ident(role)}`, '-f', file, viaPsql], { encoding: 'utf8' })
+    const psql = run(viaPsql, `set role ${ident(writerRoleName(databaseOf(viaPsql)))}`)
     assert.equal(psql.status, 0, psql.stderr)
     const up = await cli(['up', '--url', viaUp])
     assert.equal(up.code, 0, up.stderr)

@@ -14,7 +14,7 @@ describe('history', () => {
     migration: { id, title: id, tier: 'clone' } as GovMigration,
   })
   const entry = (name: string, sha256 = 'h', modules: Record<string, string> | null = { [`migrations/${name}.ts`]: sha256 }) => ({
-    name, id: name, tier: 'clone', sha256, applied_at: '', modules, sql_sha256: null, receipt_sha256: null, sequences: null,
+    name, id: name, tier: 'clone', sha256, applied_at: '', modules, sql_sha256: null, receipt_sha256: null, sequences: null, deltas: null,
   })
 
   it('reports missing, edited and out-of-order migrations by name', () => {

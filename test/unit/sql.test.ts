@@ -35,9 +35,13 @@ describe('SQL the tool prints and runs (pure)', async () => {
     assert.match(driftViewSql(DRIFT_TIMED), /from v_projection_lag_timing t where t\.lagging/)
   })
 
-  it('copies with FILE_COPY where the server has it', () => {
-    assert.equal(copyDatabaseSql('b', 'a', 160004), 'create database "b" template "a" strategy file_copy')
-    assert.equal(copyDatabaseSql('b', 'a', 140010), 'create database "b" template "a"')
+  it('copies a small template through the WAL and a large one as files, where the server has the choice', () => {
+    assert.equal(copyDatabaseSql('b', 'a', 160004, 28_000_000), 'create database "b" template "a" strategy wal_log')
+    assert.equal(copyDatabaseSql('b', 'a', 150020, 99_999_999), 'create database "b" template "a" strategy wal_log')
+    assert.equal(copyDatabaseSql('b', 'a', 160004, 100_000_000), 'create database "b" template "a" strategy file_copy')
+    assert.equal(copyDatabaseSql('b', 'a', 160004, 1_200_000_000), 'create database "b" template "a" strategy file_copy')
+    assert.equal(copyDatabaseSql('b', 'a', 140010, 28_000_000), 'create database "b" template "a"')
+    assert.equal(copyDatabaseSql('b', 'a', 140010, 1_200_000_000), 'create database "b" template "a"')
   })
 
   it('reports progress honestly', () => {

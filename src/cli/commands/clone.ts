@@ -52,6 +52,8 @@ export function registerClone(program: Command): void {
         progress.end()
         output(ctx, { name: info.name, url: redact(info.url), source: info.source, role: info.role, strategy: info.strategy, ...(info.fallback ? { fallback: info.fallback } : {}), ms: info.ms }, () => [redact(info.url)])
       } finally {
+        // The renderer's timer must not outlive the dump (a failed clone included).
+        progress.end()
         abort.dispose()
       }
     })

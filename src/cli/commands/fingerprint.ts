@@ -20,7 +20,7 @@ export function registerFingerprint(program: Command): void {
       const saved = flags.compare ? await readSavedFingerprint(flags.compare) : undefined
       const url = await resolveUrl(ctx, flags.url, PRODUCTION_DEFAULT, 'production')
       const [{ fingerprintOf }, { fingerprintLines }, { organicLines }] = await Promise.all([
-        import('../../clone/clone.ts'),
+        import('../../fingerprint/read.ts'),
         import('../format.ts'),
         import('../../fingerprint/fingerprint.ts'),
       ])

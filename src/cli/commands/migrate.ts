@@ -17,7 +17,7 @@ export function registerMigrate(program: Command): void {
     .option('--to <id>', 'stage or tier id to stop at, e.g. A or T1')
     .option('--activate-emit', 'the explicit decision emit activation (T6) needs besides ospa ≥ 1')
     .option('--rehearse', 'run for real in one transaction, round trip included, then roll back (marked clones only)')
-    .option('--receipt <file>', 'with --rehearse on a fresh clone of production: write the receipt of the tiers; on production: run only what that receipt proved')
+    .option('--receipt <file>', 'with --rehearse on a fresh clone of production: write the receipt of the tiers; on production (required there): run only what that receipt proved')
     .action(async (_: RunFlags, command: Command) => {
       const flags = command.optsWithGlobals<RunFlags>()
       const ctx = await cliContext(flags)

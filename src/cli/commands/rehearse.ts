@@ -10,6 +10,7 @@ interface RehearseFlags extends CommonOptions {
   name?: string
   strategy: string
   reset?: boolean
+  to?: string
 }
 
 interface ReportFlags extends CommonOptions {
@@ -25,6 +26,7 @@ export function registerRehearse(program: Command): void {
     .option('--name <name>', 'clone name (default: directus_gov_test_<today>)')
     .option('--strategy <strategy>', 'how to make the clone when it has no golden snapshot: auto, template or dump', 'auto')
     .option('--reset', 'reset (or re-make) the clone even when it has migrations applied; without it such a clone is refused')
+    .option('--to <stage>', 'rehearse the clone stages up to this one (default: all); still up, down to 0 and the round-trip proofs')
     .action(async (_: RehearseFlags, command: Command) => {
       const flags = command.optsWithGlobals<RehearseFlags>()
       const strategy = parseStrategy(flags.strategy)
@@ -40,12 +42,17 @@ export function registerRehearse(program: Command): void {
         config: ctx.config,
         strategy,
         reset: flags.reset === true,
+        ...(flags.to !== undefined ? { to: flags.to } : {}),
         onProgress: ctx.progress,
         onDumpProgress: progress.update,
         signal: abort.signal,
         ...(ctx.json ? {} : { onStep: (s) => process.stdout.write(`${s.ok ? '✓' : '✗'} ${s.step}: ${s.detail}\n`) }),
-      }).finally(() => abort.dispose())
-      output(ctx, record, () => [`rehearsal ${record.verdict}: ${record.steps.length} steps`])
+      }).finally(() => {
+        // The renderer's timer must not outlive the dump (a failed rehearsal included).
+        progress.end()
+        abort.dispose()
+      })
+      output(ctx, record, () => [`rehearsal ${record.verdict}: ${record.steps.length} steps (stages ${record.range ?? 'all'})`])
     })
 
   program
