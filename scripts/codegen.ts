@@ -7,6 +7,7 @@
 import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, relative, resolve } from 'node:path'
+import { createTwoFilesPatch } from 'diff'
 import { Cli } from 'kysely-codegen'
 import { loadConfig, type LoadedConfig } from '../src/config/load-config.ts'
 import { ensureEmbedded } from '../src/server/embedded.ts'
@@ -67,15 +68,17 @@ async function serverUrl(config: LoadedConfig): Promise<string> {
   return ensureEmbedded({ dataDir: resolve(config.root, config.embedded.dataDir), port: config.embedded.port })
 }
 
+/** The text of `dir/file`, undefined when there is none. */
+function read(dir: string, file: string): string | undefined {
+  try {
+    return readFileSync(join(dir, file), 'utf8')
+  } catch {
+    return undefined
+  }
+}
+
 /** Files of `fresh` that differ from, or are missing in, `committed`, and committed files nobody generates. */
 function staleFiles(fresh: string, committed: string): string[] {
-  const read = (dir: string, file: string) => {
-    try {
-      return readFileSync(join(dir, file), 'utf8')
-    } catch {
-      return undefined
-    }
-  }
   const generated = readdirSync(fresh)
   const present = (() => {
     try {
@@ -98,10 +101,11 @@ if (import.meta.filename === process.argv[1]) {
       await generate(config, server, dir)
       const stale = staleFiles(dir, target)
       if (stale.length > 0) {
+        // What differs, so that a stale file in CI says how without a rerun.
+        for (const file of stale) console.error(createTwoFilesPatch(join(shown, file), `generated ${file}`, read(target, file) ?? '', read(dir, file) ?? ''))
         console.error(`${shown}: ${stale.join(', ')} stale: run \`npm run codegen\` and commit the result`)
-        process.exit(1)
-      }
-      console.log(`${shown} is up to date`)
+        process.exitCode = 1 // not process.exit: the temporary folder goes first (finally)
+      } else console.log(`${shown} is up to date`)
     } finally {
       rmSync(dir, { recursive: true, force: true })
     }

@@ -9,18 +9,29 @@ import { ROOT, serverUrl } from '../helpers.ts'
 const run = promisify(execFile)
 const tsx = resolve(ROOT, 'node_modules/.bin/tsx')
 
+/**
+ * Runs a script of scripts/ with tsx; when it fails, the rejection names its exit code, signal,
+ * stderr and stdout whole, so that a failure on a CI machine says why without a rerun.
+ */
+async function script(args: string[], env: NodeJS.ProcessEnv = process.env): Promise<string> {
+  try {
+    return (await run(tsx, args, { cwd: ROOT, env, maxBuffer: 64 * 1024 * 1024 })).stdout
+  } catch (error) {
+    const e = error as { code?: unknown; signal?: unknown; stdout?: unknown; stderr?: unknown }
+    throw new Error(
+      `tsx ${args.join(' ')} failed (exit ${String(e.code)}${e.signal ? `, signal ${String(e.signal)}` : ''})\n--- stderr ---\n${String(e.stderr ?? '')}\n--- stdout ---\n${String(e.stdout ?? '')}`,
+    )
+  }
+}
+
 describe('generated files are current', () => {
   it('src/db/schema/ (the types of every stage) equals kysely-codegen output from a clone migrated stage by stage', async () => {
-    const { stdout } = await run(tsx, ['scripts/codegen.ts', '--check'], {
-      cwd: ROOT,
-      env: { ...process.env, TEST_SERVER_URL: await serverUrl() },
-    })
+    const stdout = await script(['scripts/codegen.ts', '--check'], { ...process.env, TEST_SERVER_URL: await serverUrl() })
     assert.match(stdout, /up to date/)
   })
 
   it('the README CLI reference equals the tool’s --help', async () => {
-    const { stdout } = await run(tsx, ['scripts/readme.ts', '--check'], { cwd: ROOT })
-    assert.match(stdout, /up to date/)
+    assert.match(await script(['scripts/readme.ts', '--check']), /up to date/)
   })
 
   it('the README gives the two commands that .ci/run proves', () => {
