@@ -8,7 +8,9 @@ import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSyn
 import { tmpdir } from 'node:os'
 import { join, relative, resolve } from 'node:path'
 import { createTwoFilesPatch } from 'diff'
-import { Cli } from 'kysely-codegen'
+import { Kysely, PostgresDialect as KyselyPostgresDialect } from 'kysely'
+import { generate as generateTypes, Logger, PostgresDialect } from 'kysely-codegen'
+import pg from 'pg'
 import { loadConfig, type LoadedConfig } from '../src/config/load-config.ts'
 import { ensureEmbedded } from '../src/server/embedded.ts'
 import { dropWriterRoleIfUnused } from '../src/db/clone-role.ts'
@@ -20,8 +22,28 @@ import { createClone } from '../src/clone/clone.ts'
 import { down, migrationsOf, up } from '../src/migrator/migrator.ts'
 import { BASELINE_FILE, schemaDirOf, schemaFileName } from '../src/db/schema-files.ts'
 
-async function introspect(url: string): Promise<string> {
-  return new Cli().generate({ url, dialect: 'postgres', includePattern: 'public.*', outFile: null, logLevel: 'error' })
+/**
+ * kysely-codegen's types of the `public` schema at `url`. On a pool of our own, not the one
+ * kysely-codegen's CLI makes: that pool's `end()` resolves before its sessions have left the
+ * server, and has no error listener. The clone is dropped WITH (FORCE) right after the last
+ * introspection; a session still closing then got the server's FATAL (57P01), an unhandled
+ * 'error' that ended codegen (a flaky failure under load). Here every session has ended,
+ * socket closed by the server, when this returns, and a late error on one is ignored.
+ */
+export async function introspect(url: string): Promise<string> {
+  const pool = new pg.Pool({ connectionString: url, max: 1 })
+  pool.on('error', () => undefined)
+  const ended: Promise<void>[] = []
+  pool.on('connect', (client) => ended.push(new Promise((done) => client.once('end', () => done()))))
+  // kysely-codegen is CommonJS and types `db` with kysely's CommonJS build, ours is the ESM one:
+  // one API (it builds plain operation nodes and only calls `db`), two classes to TypeScript.
+  const db = new Kysely<unknown>({ dialect: new KyselyPostgresDialect({ pool }) }) as unknown as Parameters<typeof generateTypes>[0]['db']
+  try {
+    return await generateTypes({ db, dialect: new PostgresDialect(), includePattern: 'public.*', outFile: null, logger: new Logger('error') })
+  } finally {
+    await db.destroy()
+    await Promise.all(ended)
+  }
 }
 
 /**
