@@ -38,15 +38,13 @@ export async function importTsAll(files: readonly string[]): Promise<unknown[]> 
     const at = (error as { errors?: EsbuildMessage[] } | null)?.errors?.[0]?.location?.file
     throw new ImportError(files.find((file) => at !== undefined && resolve(at) === file) ?? files[0] ?? '', loadErrorLine(error), error)
   }
-  const modules: unknown[] = []
-  for (const [i, url] of urls.entries()) {
-    try {
-      modules.push(await import(url))
-    } catch (error) {
-      throw new ImportError(files[i] ?? '', loadErrorLine(error), error)
-    }
-  }
-  return modules
+  // All at once: the loader reads and compiles the files side by side, not one file's chain of
+  // chunks after another's. A file that fails is reported by its place in `files`, the first first.
+  const settled = await Promise.allSettled(urls.map((url) => import(url) as Promise<unknown>))
+  return settled.map((result, i) => {
+    if (result.status === 'fulfilled') return result.value
+    throw new ImportError(files[i] ?? '', loadErrorLine(result.reason), result.reason)
+  })
 }
 
 /** A file of importTsAll that did not load: which one, and the one line that says why. */

@@ -37,3 +37,31 @@ for (const d of [kept, next]) rmSync(d, { recursive: true })
     assert.deepEqual(JSON.parse(stdout), { gone: false, kept: true, young: true })
   })
 })
+
+describe('the compiled loader’s errors', () => {
+  before(ensureBuilt)
+
+  it('names the file whose module throws while it loads, among files loaded together', async () => {
+    const script = `
+import { importTsAll } from ${JSON.stringify(join(ROOT, 'dist/loader/import-ts.js'))}
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+const d = mkdtempSync(join(tmpdir(), 'loader-errors-'))
+const files = ['a', 'b', 'c'].map((n) => join(d, n + '.ts'))
+writeFileSync(files[0], 'export const a: number = 1\\n')
+writeFileSync(files[1], 'export const b: number = 2\\nthrow new Error("b breaks " + ' + Math.random() + ')\\n')
+writeFileSync(files[2], 'export const c: number = 3\\n')
+try {
+  await importTsAll(files)
+  console.log(JSON.stringify({ loaded: true }))
+} catch (error) {
+  console.log(JSON.stringify({ file: error.file.slice(d.length + 1), message: error.message.replace(/ [0-9.]+$/, '') }))
+} finally {
+  rmSync(d, { recursive: true })
+}
+`
+    const { stdout } = await run(process.execPath, ['--input-type=module', '-e', script], { cwd: ROOT })
+    assert.deepEqual(JSON.parse(stdout), { file: 'b.ts', message: 'b breaks' })
+  })
+})
