@@ -1,4 +1,5 @@
 import { createHash, randomUUID } from 'node:crypto'
+import { readFileSync } from 'node:fs'
 import { mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises'
 import { dirname, join, relative, resolve, sep } from 'node:path'
 import type { Metafile } from 'esbuild'
@@ -77,17 +78,26 @@ function graphCacheFile(root: string, keys: readonly string[]): string {
   return join(root, 'node_modules', '.cache', 'gov-migrate', `closures-${sha256Of(`${root}\n${keys.join('\n')}`).slice(0, 32)}.json`)
 }
 
+function readHash(file: string): string | undefined {
+  try {
+    return sha256Of(readFileSync(file))
+  } catch {
+    return undefined
+  }
+}
+
 async function readCachedGraph(root: string, file: string): Promise<CachedGraph | undefined> {
   let cached: CachedGraph
   try {
-    cached = JSON.parse(await readFile(file, 'utf8')) as CachedGraph
+    cached = JSON.parse(readFileSync(file, 'utf8')) as CachedGraph
   } catch {
     return undefined
   }
   if (typeof cached.imports !== 'object' || typeof cached.hashes !== 'object') return undefined
+  // Read synchronously: a few dozen small files, each read whole at once, where the promise API
+  // would take four trips through the thread pool per file (open, stat, read, close).
   for (const [key, hash] of Object.entries(cached.hashes)) {
-    const now = await readFile(resolve(root, key)).then(sha256Of, () => undefined)
-    if (now !== hash) return undefined
+    if (readHash(resolve(root, key)) !== hash) return undefined
   }
   return cached
 }
