@@ -18,6 +18,12 @@ function fresh() {
   return true
 }
 
+// Node 21 and later define navigator (userAgent "Node.js/<major>"); Node 20 does not, and pg then
+// tells Node from a Cloudflare worker by constructing a fetch Response, which loads Node's whole
+// HTTP client (undici) before the first connection: about 15 ms of every command. The CLI's
+// process defines what newer Node defines; the programmatic API leaves a user's globals alone.
+globalThis.navigator ??= { userAgent: `Node.js/${process.versions.node.split('.')[0]}` }
+
 let main
 if (fresh()) {
   ;({ main } = await import(built))
