@@ -227,12 +227,17 @@ async function buildClone(options: CreateCloneOptions): Promise<CloneInfo> {
   const admin = withDatabase(options.admin ?? options.from, 'postgres')
   const url = withDatabase(options.admin ?? options.from, name)
   const partialUrl = withDatabase(options.admin ?? options.from, partial)
+  // The source's facts and fingerprint are read side by side, both on the read-only channel; the
+  // facts decide first (a source that is itself a clone is refused, whatever its fingerprint said).
   // Acts on the name the production server reports, never on one parsed from the URL.
-  const facts = await sourceFacts(options.from)
+  options.onProgress?.(`reading the fingerprint of ${databaseOf(options.from)} (read-only)`)
+  const [factsRead, fingerprintRead] = await Promise.allSettled([sourceFacts(options.from), fingerprintOf(options.from, options.proposal)])
+  if (factsRead.status === 'rejected') throw factsRead.reason
+  const facts = factsRead.value
   const source = assertDatabaseName(facts.database)
   if (hasClonePrefix(source)) throw new RefusedError(`refused: the source "${source}" is itself a clone`, 'clone from the production database')
-  options.onProgress?.(`reading the fingerprint of ${source} (read-only)`)
-  const sourceFingerprint = await fingerprintOf(options.from, options.proposal)
+  if (fingerprintRead.status === 'rejected') throw fingerprintRead.reason
+  const sourceFingerprint = fingerprintRead.value
 
   // One admin session for the checks and the copy (or the empty database a dump fills).
   const { strategy, fallback } = await withClient(admin, async (client) => {
@@ -303,14 +308,17 @@ async function buildClone(options: CreateCloneOptions): Promise<CloneInfo> {
     throw error
   }
   try {
-    // Read as the clone's own role (the first login proves the server lets it in), on one pool:
-    // its fingerprint, then the catalog snapshot the round trip is proved against, taken last,
-    // of the clone as it is handed over (the marker, written next, is the tool's and not in it).
-    const { db, close } = openDatabase(url, { policy: 'clone', max: 1 })
+    // Read as the clone's own role (the first login proves the server lets it in), on one pool of
+    // two sessions side by side: its fingerprint, and the catalog snapshot the round trip is proved
+    // against (whose content hash of every table is most of the work after the copy). Nothing else
+    // writes the clone meanwhile, and the marker, written next, is the tool's and in neither.
+    const { db, close } = openDatabase(url, { policy: 'clone', max: 2 })
     let fingerprint: Fingerprint
     try {
-      fingerprint = await readFingerprint(db, options.proposal)
-      await storeCatalog(db)
+      const [read, stored] = await Promise.allSettled([readFingerprint(db, options.proposal), storeCatalog(db)])
+      if (read.status === 'rejected') throw read.reason
+      if (stored.status === 'rejected') throw stored.reason
+      fingerprint = read.value
     } finally {
       await close()
     }
