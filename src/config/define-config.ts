@@ -1,9 +1,5 @@
-import * as z from 'zod/mini'
-import en from 'zod/v4/locales/en.js'
+import { z } from '../zod.ts'
 import { DEFAULT_HEALTH_THRESHOLD_MS, GOVERNANCE_OBJECTS } from '../fingerprint/governance-objects.ts'
-
-// zod/mini (a fraction of zod's size: the schema is read on every command's start-up) with zod's English messages.
-z.config(en())
 
 const text = () => z.string().check(z.minLength(1))
 const positiveInt = () => z.int().check(z.positive())

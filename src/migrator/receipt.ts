@@ -1,5 +1,5 @@
 import { readFile, writeFile } from 'node:fs/promises'
-import { z } from 'zod'
+import { z } from '../zod.ts'
 import { openDatabase } from '../db/database.ts'
 import { GovMigrateError, RefusedError } from '../errors.ts'
 import { readMarker } from '../clone/clone.ts'
@@ -12,38 +12,35 @@ import { deltaMismatches, up, type RunOptions, type RunResult } from './migrator
 import { sha256Of } from './module-closure.ts'
 
 const deltas = z.record(z.string(), z.number())
+const sha256 = () => z.string().check(z.regex(/^[0-9a-f]{64}$/))
 
 /** One tier as its rehearsal on a fresh clone of production proved it. */
-const receiptTier = z
-  .object({
-    id: z.string(),
-    name: z.string(),
-    /** The module-closure hash of the tier when it was rehearsed. */
-    sha256: z.string().regex(/^[0-9a-f]{64}$/),
-    /** sha256 of the SQL its up ran (timestamps normalised). */
-    sql_sha256: z.string().regex(/^[0-9a-f]{64}$/),
-    measured_up: deltas,
-    measured_down: deltas,
-  })
-  .strict()
+const receiptTier = z.strictObject({
+  id: z.string(),
+  name: z.string(),
+  /** The module-closure hash of the tier when it was rehearsed. */
+  sha256: sha256(),
+  /** sha256 of the SQL its up ran (timestamps normalised). */
+  sql_sha256: sha256(),
+  measured_up: deltas,
+  measured_down: deltas,
+})
 
 /**
  * What production may run: written by `up --to T<n> --rehearse --url <fresh clone> --receipt <file>`,
  * required by `up --to T<n> --url <production> --receipt <file>`.
  */
-export const receiptSchema = z
-  .object({
-    kind: z.literal('gov-migrate receipt'),
-    version: z.literal(1),
-    made_at: z.string(),
-    clone: z.string(),
-    /** Production's database and its fingerprint when the clone was made. */
-    production: z.object({ db: z.string(), fingerprint: z.record(z.string(), z.unknown()) }).strict(),
-    target: z.string(),
-    tiers: z.array(receiptTier).min(1),
-    round_trip: z.literal('fingerprint identical after the way back'),
-  })
-  .strict()
+export const receiptSchema = z.strictObject({
+  kind: z.literal('gov-migrate receipt'),
+  version: z.literal(1),
+  made_at: z.string(),
+  clone: z.string(),
+  /** Production's database and its fingerprint when the clone was made. */
+  production: z.strictObject({ db: z.string(), fingerprint: z.record(z.string(), z.unknown()) }),
+  target: z.string(),
+  tiers: z.array(receiptTier).check(z.minLength(1)),
+  round_trip: z.literal('fingerprint identical after the way back'),
+})
 
 export type Receipt = z.infer<typeof receiptSchema>
 export type ReceiptTier = z.infer<typeof receiptTier>
