@@ -99,7 +99,7 @@ describe('the scanner’s safety bound', () => {
   })
 })
 
-describe('statistics of new tables', () => {
+describe('statistics of the tables a migration changes', () => {
   it('the tables a migration makes are analyzed in its transaction, so the next step plans with their row counts', async () => {
     const config = await repoConfig()
     const clone = await markedClone(await standIn())
@@ -112,5 +112,21 @@ describe('statistics of new tables', () => {
     assert.deepEqual(unanalyzed, [])
     // axis_assignment holds the topic assignments AX made; the planner knows how many.
     assert.equal(await scalar(clone, `select reltuples::int as v from pg_class where relname = 'axis_assignment'`), await scalar(clone, `select count(*)::int as v from axis_assignment`))
+  })
+
+  it('a table a migration fills or empties past the analyze threshold is analyzed in its transaction, up and down', async () => {
+    const config = await repoConfig()
+    // Scale 3: A seeds 90 anchors, past the threshold (50 rows + 10 %); scale 1's 30 are not.
+    const clone = await markedClone(await standIn(3))
+    const planned = `select (select reltuples::int from pg_class where relname = 'governance_object_ownership') as v`
+    const counted = `select count(*)::int as v from governance_object_ownership`
+    // The stand-in's ownership table was analyzed before A seeds it (as autovacuum would have).
+    await withClient(clone, (c) => c.query('analyze governance_object_ownership'))
+    const seeded = await scalar<number>(clone, planned)
+    await up({ url: clone, config, to: 'A' })
+    assert.notEqual(await scalar(clone, counted), seeded)
+    assert.equal(await scalar(clone, planned), await scalar(clone, counted))
+    await down({ url: clone, config, to: '0' })
+    assert.equal(await scalar(clone, planned), await scalar(clone, counted))
   })
 })
