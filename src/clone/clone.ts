@@ -227,10 +227,14 @@ async function buildClone(options: CreateCloneOptions): Promise<CloneInfo> {
   const admin = withDatabase(options.admin ?? options.from, 'postgres')
   const url = withDatabase(options.admin ?? options.from, name)
   const partialUrl = withDatabase(options.admin ?? options.from, partial)
+  // A source named as a clone is refused before anything connects: reading a marked clone's
+  // fingerprint would log in as its role, setting that role's password first.
+  const named = databaseOf(options.from)
+  if (hasClonePrefix(named)) throw new RefusedError(`refused: the source "${named}" is itself a clone`, 'clone from the production database')
   // The source's facts and fingerprint are read side by side, both on the read-only channel; the
-  // facts decide first (a source that is itself a clone is refused, whatever its fingerprint said).
-  // Acts on the name the production server reports, never on one parsed from the URL.
-  options.onProgress?.(`reading the fingerprint of ${databaseOf(options.from)} (read-only)`)
+  // facts decide first. Every step acts on the name the production server reports, never on the
+  // one parsed from the URL (which only names the source in this progress line).
+  options.onProgress?.(`reading the fingerprint of ${named} (read-only)`)
   const [factsRead, fingerprintRead] = await Promise.allSettled([sourceFacts(options.from), fingerprintOf(options.from, options.proposal)])
   if (factsRead.status === 'rejected') throw factsRead.reason
   const facts = factsRead.value

@@ -17,6 +17,18 @@ describe('the guard', () => {
     assert.equal(await scalar<boolean>(url, `select to_regclass('gov_migrate.migrations') is null as v`), true)
   }
 
+  it('refuses a clone as the source of a clone before reading it (its role keeps its password)', async () => {
+    const clone = await markedClone(await standIn())
+    const role = `select rolpassword as v from pg_authid where rolname = (select writer_role from gov_migrate.clone_marker)`
+    const before = await scalar<string | null>(clone, role)
+    const name = uniqueName('directus_gov_test_of_clone')
+    dropLater(name)
+    const result = await cli(['clone', 'create', '--from', clone, '--name', name])
+    assert.equal(result.code, 3, result.stderr)
+    assert.match(result.stderr, /is itself a clone/)
+    assert.equal(await scalar<string | null>(clone, role), before)
+  })
+
   it('refuses the production stand-in', async () => {
     await refusedWithoutChange(await standIn(), /is not a clone: its name does not start with "directus_gov_test_"/)
   })
