@@ -14,7 +14,7 @@ import { deleteLogEntry, logStorage, readLog, writeLogEntry, type LogEntry } fro
 import { assertHistory } from './history.ts'
 import { acquireRunLock, releaseRunLock } from './lock.ts'
 import { recordRehearsal } from './rehearsals.ts'
-import { analyzeChangedTables } from './statistics.ts'
+import { analyzeChangedTables, readTableChanges } from './statistics.ts'
 import type { Deltas } from './migration.ts'
 import { sqlSha256 } from './sql-hash.ts'
 import { receiptRefusal, tierMismatches, type LoadedReceipt } from './receipt.ts'
@@ -225,6 +225,7 @@ async function applyOne(exec: Kysely<DB>, m: LoadedMigration, direction: Directi
     const notes: string[] = []
     const sequencesBefore = direction === 'up' ? await readSequences(trx) : {}
     const own = await readOwnTransaction(trx)
+    const tablesBefore = await readTableChanges(trx)
     ctx.capture.take()
     ctx.capture.active = true
     try {
@@ -242,7 +243,7 @@ async function applyOne(exec: Kysely<DB>, m: LoadedMigration, direction: Directi
       const left = await restoreSequences(trx, logged?.sequences ?? {}, restorableOnly(ctx))
       if (left.length > 0) notes.push(`left as they are (used since the up): ${left.join(', ')}`)
     }
-    await analyzeChangedTables(trx)
+    await analyzeChangedTables(trx, tablesBefore, !ctx.onProduction())
     const measured = measuredDeltas(before, await readMetrics(trx, ctx.metrics))
     const bound = direction === 'up' && !ctx.rehearse && m.migration.tier === 'production' ? ctx.receipt : undefined
     const mismatches = deltaMismatches(expected, measured)

@@ -5,6 +5,7 @@ import pg from 'pg'
 import { markedClone, pipelineMetrics, repoConfig, scalar, standIn } from '../helpers.ts'
 import { openDatabase, withClient } from '../../src/db/database.ts'
 import { readMetrics } from '../../src/fingerprint/metrics.ts'
+import { analyzeChangedTables, readTableChanges } from '../../src/migrator/statistics.ts'
 import { down, up } from '../../src/migrator/migrator.ts'
 
 describe('one measurement, each view once', () => {
@@ -128,5 +129,28 @@ describe('statistics of the tables a migration changes', () => {
     assert.equal(await scalar(clone, planned), await scalar(clone, counted))
     await down({ url: clone, config, to: '0' })
     assert.equal(await scalar(clone, planned), await scalar(clone, counted))
+  })
+
+  it('counts each step alone, and leaves the tables that existed before alone where it must not write statistics (production)', async () => {
+    const database = await standIn()
+    await withClient(database, (c) => c.query('create table stats_probe (id int); analyze stats_probe'))
+    const { db, close } = openDatabase(database, { policy: 'any', max: 1 })
+    try {
+      const analyzed = await db.transaction().execute(async (trx) => {
+        const first = await readTableChanges(trx)
+        await sql`insert into stats_probe select generate_series(1, 500)`.execute(trx)
+        await sql`create table stats_probe_new (id int)`.execute(trx)
+        const onProduction = await analyzeChangedTables(trx, first, false)
+        const onClone = await analyzeChangedTables(trx, first, true)
+        // A next step of the same transaction that changes 10 rows: the 500 before are not its own.
+        const second = await readTableChanges(trx)
+        await sql`insert into stats_probe select generate_series(1, 10)`.execute(trx)
+        const next = await analyzeChangedTables(trx, second, true)
+        return { onProduction, onClone, next }
+      })
+      assert.deepEqual(analyzed, { onProduction: ['stats_probe_new'], onClone: ['stats_probe', 'stats_probe_new'], next: [] })
+    } finally {
+      await close()
+    }
   })
 })
