@@ -124,25 +124,58 @@ async function sequenceValues(db: Kysely<DB>): Promise<CatalogObject[]> {
 }
 
 /**
- * Column types whose hash (the type's own, PostgreSQL's `hash_record_extended`) tells values
+ * Column types whose hash (the type's own, from its default hash operator class) tells values
  * apart exactly as their text does. Not numeric (1.0 = 1.00), the floats (-0 = 0), interval
  * ('1 day' = '24 hours'), json or jsonb, nor any type not listed; nor text under a
  * nondeterministic collation. Arrays of these and enums are exact too.
  */
 const EXACT_HASH_TYPES = ['bool', 'int2', 'int4', 'int8', 'oid', 'text', 'varchar', 'bpchar', 'name', 'uuid', 'bytea', 'date', 'time', 'timestamp', 'timestamptz']
 
-/** Marks a row-hash sum (`rows:r:sum`), told apart from the text-hash sum (`rows:sum`). */
-const ROW_HASH = ':r:'
+/**
+ * How a table's rows were hashed, written between its row count and its sum: `:c:` column by
+ * column, `:r:` the whole row by `hash_record_extended` (snapshots taken before `:c:`), `:` the
+ * md5 of each row's text.
+ */
+const COLUMN_HASH = ':c:'
+const RECORD_HASH = ':r:'
 
 /**
- * An order-independent hash of each table's rows, no sort: `rows:r:sum` of the server's 64-bit
- * row hash when every column is of an exact type (no text conversion, no md5: several times
- * faster on a large table), else `rows:sum` of a 60-bit md5 prefix of each row's text. With
- * `like` (the contents of a snapshot taken before), a table is hashed as it was then, so a
- * snapshot taken with the text hash compares with one taken now.
+ * A row's hash as an SQL expression, written by the server from the catalog: each column hashed
+ * by its type's extended hash function, seeded with the column's number (two columns that swap
+ * values change it), a null as minus that number, xor-ed together. A type whose function takes
+ * another type (timestamptz's takes timestamp, date's int4, bool's "char", bytea's `internal`) is
+ * hashed as a one-element array, by the same function. A third cheaper than
+ * `hash_record_extended`, which first copies each row into a record.
+ */
+const ROW_HASH_SQL = sql`(
+  select pg_catalog.string_agg(pg_catalog.format('coalesce(%s, %s::int8)',
+           case when a.atttypid = 'pg_catalog.varchar'::pg_catalog.regtype then pg_catalog.format('pg_catalog.hashtextextended(%I::pg_catalog.text, %s)', a.attname, a.attnum)
+                when h.fn is not null then pg_catalog.format('%s(%I, %s)', h.fn, a.attname, a.attnum)
+                else pg_catalog.format('pg_catalog.hash_array_extended(array[%I], %s)', a.attname, a.attnum) end,
+           -a.attnum), ' # ' order by a.attnum)
+  from pg_catalog.pg_attribute a join pg_catalog.pg_type t on t.oid = a.atttypid
+  left join lateral (
+    select pg_catalog.quote_ident(pn.nspname) || '.' || pg_catalog.quote_ident(pr.proname) as fn
+    from pg_catalog.pg_opclass opc
+    join pg_catalog.pg_am am on am.oid = opc.opcmethod and am.amname = 'hash'
+    join pg_catalog.pg_amproc p on p.amprocfamily = opc.opcfamily and p.amprocnum = 2 and p.amproclefttype = opc.opcintype and p.amprocrighttype = opc.opcintype
+    join pg_catalog.pg_proc pr on pr.oid = p.amproc join pg_catalog.pg_namespace pn on pn.oid = pr.pronamespace
+    where opc.opcdefault
+      and opc.opcintype = case when t.typtype = 'e' then 'pg_catalog.anyenum'::pg_catalog.regtype
+                               when t.typcategory = 'A' then 'pg_catalog.anyarray'::pg_catalog.regtype else t.oid end
+      and pr.proargtypes[0] = opc.opcintype
+    limit 1) h on true
+  where a.attrelid = c.oid and a.attnum > 0 and not a.attisdropped)`
+
+/**
+ * An order-independent hash of each table's rows, no sort: `rows:c:sum` of the row hashes above
+ * when every column is of an exact type (no text conversion, no md5: several times faster on a
+ * large table), else `rows:sum` of a 60-bit md5 prefix of each row's text. With `like` (the
+ * contents of a snapshot taken before), a table is hashed as it was then, so a snapshot taken
+ * another way compares with one taken now.
  */
 async function tableContents(db: Kysely<DB>, like?: Readonly<Record<string, string>>): Promise<Record<string, string>> {
-  const { rows: all } = await sql<{ qname: string; readable: boolean; exact: boolean }>`
+  const { rows: all } = await sql<{ qname: string; readable: boolean; exact: boolean; row_hash: string | null }>`
     select quote_ident(n.nspname) || '.' || quote_ident(c.relname) as qname, pg_catalog.has_table_privilege(c.oid, 'SELECT') as readable,
            pg_catalog.current_setting('server_version_num')::int >= 140000 and coalesce((
              select bool_and(
@@ -150,19 +183,25 @@ async function tableContents(db: Kysely<DB>, like?: Readonly<Record<string, stri
                       and (t.oid = any(${EXACT_HASH_TYPES}::text[]::regtype[]) or t.typtype = 'e'
                            or (t.typcategory = 'A' and t.typelem = any(${EXACT_HASH_TYPES}::text[]::regtype[]))))
              from pg_catalog.pg_attribute a join pg_catalog.pg_type t on t.oid = a.atttypid
-             where a.attrelid = c.oid and a.attnum > 0 and not a.attisdropped), true) as exact
+             where a.attrelid = c.oid and a.attnum > 0 and not a.attisdropped), true) as exact,
+           ${ROW_HASH_SQL} as row_hash
     from pg_class c join pg_namespace n on n.oid = c.relnamespace
     where ${USER_SCHEMA} and c.relkind = 'r' order by 1`.execute(db)
   const contents: Record<string, string> = Object.fromEntries(all.filter((t) => !t.readable).map((t) => [t.qname, 'not readable by this role']))
   const tables = all.filter((t) => t.readable)
-  const byRow = (t: { qname: string; exact: boolean }) => t.exact && (like?.[t.qname] === undefined || like[t.qname]?.includes(ROW_HASH) === true)
+  const read = (t: (typeof tables)[number]) => {
+    const before = like?.[t.qname]
+    if (t.exact && (before === undefined || before.includes(COLUMN_HASH))) {
+      return sql`select ${t.qname} as name, count(*) || ${COLUMN_HASH} || coalesce(sum(${sql.raw(t.row_hash ?? '0')}), 0) as hash from ${sql.raw(t.qname)} x`
+    }
+    if (t.exact && before?.includes(RECORD_HASH)) {
+      return sql`select ${t.qname} as name, count(*) || ${RECORD_HASH} || coalesce(sum(pg_catalog.hash_record_extended(x, 0)), 0) as hash from ${sql.raw(t.qname)} x`
+    }
+    return sql`select ${t.qname} as name, count(*) || ':' || coalesce(sum(('x' || left(md5(x::text), 15))::bit(60)::bigint), 0) as hash from ${sql.raw(t.qname)} x`
+  }
   // A few tables per statement: one snapshot per statement is enough inside the caller's transaction.
   for (let i = 0; i < tables.length; i += 20) {
-    const reads = tables.slice(i, i + 20).map((t) =>
-      byRow(t)
-        ? sql`select ${t.qname} as name, count(*) || ${ROW_HASH} || coalesce(sum(pg_catalog.hash_record_extended(x, 0)), 0) as hash from ${sql.raw(t.qname)} x`
-        : sql`select ${t.qname} as name, count(*) || ':' || coalesce(sum(('x' || left(md5(x::text), 15))::bit(60)::bigint), 0) as hash from ${sql.raw(t.qname)} x`,
-    )
+    const reads = tables.slice(i, i + 20).map(read)
     const { rows } = await sql<{ name: string; hash: string }>`${sql.join(reads, sql` union all `)}`.execute(db)
     for (const row of rows) contents[row.name] = row.hash
   }

@@ -27,6 +27,8 @@ describe('catalog content hashes', () => {
         insert into t_exact select g, 'row ' || g, array['a', 'b' || g], '2026-01-01'::timestamptz + g * interval '1 hour', 'calm', 'x' from generate_series(1, 500) g;
         create table t_numeric (id int, amount numeric);
         insert into t_numeric values (1, 1.0), (2, 2.5);
+        create table t_kinds (b bool, s int2, o oid, u uuid, y bytea, d date, tm time, ts timestamp, tz timestamptz, v varchar(9), n name, v2 varchar(9), ints int4[], m mood);
+        insert into t_kinds values (true, 1, 2, 'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11', '\\x01', '2026-01-01', '10:00', '2026-01-01 10:00', '2026-01-01 10:00+00', 'left', 'n', 'right', '{1,2}', 'busy');
         create table t_json (id int, doc json);
         insert into t_json values (1, '{"a": 1}');`),
     )
@@ -39,7 +41,7 @@ describe('catalog content hashes', () => {
 
   it('hashes rows by the server where every column is exact, by text elsewhere, and sees a change in each', async () => {
     const first = await read()
-    assert.match(first.contents['public.t_exact'] ?? '', /^500:r:-?\d+$/)
+    assert.match(first.contents['public.t_exact'] ?? '', /^500:c:-?\d+$/)
     assert.match(first.contents['public.t_numeric'] ?? '', /^2:\d+$/)
     assert.match(first.contents['public.t_json'] ?? '', /^1:\d+$/)
     assert.deepEqual(diffCatalog(first, await read()), [])
@@ -49,6 +51,27 @@ describe('catalog content hashes', () => {
     await withClient(url, (c) => c.query(`update t_exact set label = 'row 7' where id = 7`))
     assert.deepEqual(diffCatalog(first, await read()), [])
 
+    // Every exact type is hashed by the server, column by column: two columns that swap values,
+    // a value that becomes null, a change in any one column change the row's hash.
+    assert.match(first.contents['public.t_kinds'] ?? '', /^1:c:-?\d+$/)
+    const changes = [
+      `update t_kinds set v = 'right', v2 = 'left'`,
+      `update t_kinds set v2 = null`,
+      `update t_kinds set b = false`,
+      `update t_kinds set y = '\\x02'`,
+      `update t_kinds set d = '2026-01-02'`,
+      `update t_kinds set tz = '2026-01-01 10:00:00.000001+00'`,
+      `update t_kinds set ints = '{2,1}'`,
+      `update t_kinds set m = 'calm'`,
+    ]
+    const original = await read()
+    for (const change of changes) {
+      await withClient(url, (c) => c.query(change))
+      assert.deepEqual(diffCatalog(original, await read()), ['table public.t_kinds: content differs (rows 1 → 1)'], change)
+      await withClient(url, (c) => c.query(`delete from t_kinds; insert into t_kinds values (true, 1, 2, 'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11', '\\x01', '2026-01-01', '10:00', '2026-01-01 10:00', '2026-01-01 10:00+00', 'left', 'n', 'right', '{1,2}', 'busy')`))
+      assert.deepEqual(diffCatalog(original, await read()), [], `${change}, undone`)
+    }
+
     // Numerically equal, textually different: the text hash tells them apart.
     await withClient(url, (c) => c.query(`update t_numeric set amount = 1.00 where id = 1`))
     assert.deepEqual(diffCatalog(first, await read()), ['table public.t_numeric: content differs (rows 2 → 2)'])
@@ -56,21 +79,26 @@ describe('catalog content hashes', () => {
     assert.deepEqual(diffCatalog(first, await read()), [])
   })
 
-  it('compares with a snapshot whose contents were hashed by text', async () => {
-    const now = await read()
-    // The text hash of every table, as snapshots were taken before the row hash.
-    const db = database?.db ?? assert.fail('no database')
-    const rows = []
-    for (const table of ['t_exact', 't_numeric', 't_json']) {
-      const { rows: found } = await sql<{ name: string; hash: string }>`
-        select ${`public.${table}`} as name, count(*) || ':' || coalesce(sum(('x' || left(md5(x::text), 15))::bit(60)::bigint), 0) as hash
-        from ${sql.id('public', table)} x`.execute(db)
-      rows.push(...found)
-    }
-    const old: CatalogSnapshot = { objects: now.objects, contents: Object.fromEntries(rows.map((r) => [r.name, r.hash])) }
-    assert.doesNotMatch(old.contents['public.t_exact'] ?? '', /:r:/)
-    assert.deepEqual(diffCatalog(old, await read(old)), [])
-    await withClient(url, (c) => c.query(`delete from t_exact where id = 500`))
-    assert.deepEqual(diffCatalog(old, await read(old)), ['table public.t_exact: content differs (rows 500 → 499)'])
-  })
+  const byText = sql`count(*) || ':' || coalesce(sum(('x' || left(md5(x::text), 15))::bit(60)::bigint), 0)`
+  for (const [kind, exactHash] of [
+    ['by text', byText],
+    // Only tables of exact types were hashed by whole rows; the others by text.
+    ['by whole rows', sql`count(*) || ':r:' || coalesce(sum(pg_catalog.hash_record_extended(x, 0)), 0)`],
+  ] as const) {
+    it(`compares with a snapshot whose contents were hashed ${kind} (as snapshots were taken before)`, async () => {
+      const now = await read()
+      const db = database?.db ?? assert.fail('no database')
+      const rows = []
+      for (const table of ['t_exact', 't_numeric', 't_json']) {
+        const hash = table === 't_exact' ? exactHash : byText
+        const { rows: found } = await sql<{ name: string; hash: string }>`select ${`public.${table}`} as name, ${hash} as hash from ${sql.id('public', table)} x`.execute(db)
+        rows.push(...found)
+      }
+      const old: CatalogSnapshot = { objects: now.objects, contents: Object.fromEntries(rows.map((r) => [r.name, r.hash])) }
+      assert.doesNotMatch(old.contents['public.t_exact'] ?? '', /:c:/)
+      assert.deepEqual(diffCatalog(old, await read(old)), [])
+      await withClient(url, (c) => c.query(`delete from t_exact where id = (select max(id) from t_exact)`))
+      assert.match(diffCatalog(old, await read(old)).join('\n'), /^table public\.t_exact: content differs \(rows \d+ → \d+\)$/)
+    })
+  }
 })
