@@ -85,24 +85,39 @@ export function startupFigures(production: string, clone: string, runs = 15): St
 }
 
 /**
- * The start-up section of `npm run bench` (`--only startup`): a stand-in and a marked clone of
- * it made for the purpose, the figures in the benchmark's row format, and their cleanup.
+ * A stand-in and a marked clone of it, made for the start-up figures, and their cleanup (the
+ * clone's own role with it, as `migrate clone drop` does).
  */
-export async function benchStartup(options: { server: string; proposal: string; runs: number; log: (line: string) => void }): Promise<{ figures: Figure[]; cleanup: () => Promise<void> }> {
+async function startupTargets(server: string, proposal: string): Promise<{ production: string; clone: string; cleanup: () => Promise<void> }> {
   const { withClient } = await import('../src/db/database.ts')
   const { ident, withDatabase } = await import('../src/db/url.ts')
   const { createFixture } = await import('../src/fixture/fixture.ts')
   const { createClone } = await import('../src/clone/clone.ts')
-  const production = withDatabase(options.server, 'directus_bench_startup')
+  const { dropWriterRoleIfUnused, writerRoleName } = await import('../src/db/clone-role.ts')
+  const production = withDatabase(server, 'directus_bench_startup')
   const cloneName = 'directus_gov_test_bench_startup'
-  const cleanup = async () => {
-    for (const name of [cloneName, 'directus_bench_startup']) {
-      await withClient(options.server, (c) => c.query(`drop database if exists ${ident(name)} with (force)`))
-    }
+  const cleanup = () =>
+    withClient(server, async (c) => {
+      for (const name of [cloneName, 'directus_bench_startup']) await c.query(`drop database if exists ${ident(name)} with (force)`)
+      await dropWriterRoleIfUnused(c, writerRoleName(cloneName))
+    })
+  await cleanup()
+  try {
+    await createFixture({ url: production })
+    return { production, clone: (await createClone({ from: production, name: cloneName, proposal })).url, cleanup }
+  } catch (error) {
+    await cleanup()
+    throw error
   }
+}
+
+/**
+ * The start-up section of `npm run bench` (`--only startup`): the figures in the benchmark's
+ * row format, and the cleanup of what they ran on.
+ */
+export async function benchStartup(options: { server: string; proposal: string; runs: number; log: (line: string) => void }): Promise<{ figures: Figure[]; cleanup: () => Promise<void> }> {
   options.log('start-up: a stand-in and a clone to run status and fingerprint on')
-  await createFixture({ url: production })
-  const clone = (await createClone({ from: production, name: cloneName, proposal: options.proposal })).url
+  const { production, clone, cleanup } = await startupTargets(options.server, options.proposal)
   const rows = startupFigures(production, clone, Math.max(options.runs, 9))
   const figures = rows.map((r): Figure => ({
     section: 'start-up',
@@ -136,25 +151,17 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     const i = args.indexOf(name)
     return i >= 0 ? args[i + 1] : undefined
   }
-  const { withClient } = await import('../src/db/database.ts')
-  const { ident, withDatabase } = await import('../src/db/url.ts')
-  const { createFixture } = await import('../src/fixture/fixture.ts')
-  const { createClone } = await import('../src/clone/clone.ts')
+  const { withDatabase } = await import('../src/db/url.ts')
   const { loadConfig } = await import('../src/config/load-config.ts')
   const { ensureEmbedded } = await import('../src/server/embedded.ts')
   const config = await loadConfig(join(ROOT, 'kysely.config.ts'))
   const given = flag('--url') ?? process.env.DATABASE_URL
   const server = given ? withDatabase(given, 'postgres') : await ensureEmbedded({ dataDir: resolve(config.root, config.embedded.dataDir), port: config.embedded.port })
-  const production = withDatabase(server, 'directus_bench_startup')
-  const cloneName = 'directus_gov_test_bench_startup'
-  const drop = (name: string) => withClient(server, (c) => c.query(`drop database if exists ${ident(name)} with (force)`))
+  const { production, clone, cleanup } = await startupTargets(server, config.ratificationProposal)
   try {
-    await createFixture({ url: production })
-    const clone = (await createClone({ from: production, name: cloneName, proposal: config.ratificationProposal })).url
     const rows = startupFigures(production, clone, Number(flag('--runs') ?? 15))
     process.stdout.write(args.includes('--json') ? `${JSON.stringify({ startup: rows }, null, 2)}\n` : `${startupTable(rows).join('\n')}\n`)
   } finally {
-    await drop(cloneName)
-    await drop('directus_bench_startup')
+    await cleanup()
   }
 }

@@ -10,7 +10,6 @@ import { withClient } from '../../src/db/database.ts'
 import { databaseOf, ident, withDatabase } from '../../src/db/url.ts'
 import { createFixture } from '../../src/fixture/fixture.ts'
 import { dropWriterRoleIfUnused, writerRoleName } from '../../src/db/clone-role.ts'
-import { hasClonePrefix } from '../../src/guard/guard.ts'
 import { figure, medianOf, timed, timedShell, type Figure, type Timing } from './measure.ts'
 
 export interface CloneBenchOptions {
@@ -28,15 +27,13 @@ const q = (s: string) => `'${s.replaceAll("'", `'\\''`)}'`
 
 export async function benchClones(options: CloneBenchOptions): Promise<{ figures: Figure[]; standInBytes: number; cleanup: () => Promise<void> }> {
   const { server, log } = options
-  const drop = (name: string) =>
-    withClient(server, async (c) => {
-      await c.query(`drop database if exists ${ident(name)} with (force)`)
-      // A clone's own role goes with it (as `migrate clone drop` does).
-      if (hasClonePrefix(name)) await dropWriterRoleIfUnused(c, writerRoleName(name.replace(/_golden$/, '')))
-    })
+  const drop = (name: string) => withClient(server, (c) => c.query(`drop database if exists ${ident(name)} with (force)`))
   const names = ['directus_bench', 'directus_gov_test_bench', 'directus_gov_test_bench_golden', 'bench_raw_copy', 'bench_raw_dump']
   const cleanup = async () => {
     for (const name of names) await drop(name)
+    // The clone's own role goes with it (as `migrate clone drop` does), once every database holding
+    // its objects is gone: the golden snapshot and the raw copy made of it too.
+    await withClient(server, (c) => dropWriterRoleIfUnused(c, writerRoleName('directus_gov_test_bench')))
   }
   await cleanup()
   const source = withDatabase(server, 'directus_bench')
