@@ -1,5 +1,5 @@
-import { withClient } from '../src/db/database.ts'
-import { copyDatabaseSql, ident, withDatabase } from '../src/db/url.ts'
+import { copyDatabase, withClient } from '../src/db/database.ts'
+import { ident, withDatabase } from '../src/db/url.ts'
 import { createFixture } from '../src/fixture/fixture.ts'
 
 /**
@@ -23,26 +23,11 @@ export async function buildStandInTemplate(server: string, name: string, scale: 
 /** A copy of the stand-in template `template` named `name`, with its comment (what marks a stand-in `migrate fixture` made). */
 export async function copyStandIn(server: string, template: string, name: string): Promise<void> {
   await withClient(withDatabase(server, 'postgres'), async (admin) => {
-    const { rows } = await admin.query<{ version: number; bytes: string; comment: string | null }>(
-      `select current_setting('server_version_num')::int as version, pg_database_size(oid)::bigint as bytes,
-              shobj_description(oid, 'pg_database') as comment
-         from pg_database where datname = $1`,
-      [template],
-    )
-    const row = rows[0]
-    if (!row) throw new Error(`the stand-in template ${template} does not exist`)
-    const copy = copyDatabaseSql(name, template, row.version, Number(row.bytes))
-    for (let attempt = 0; ; attempt++) {
-      try {
-        await admin.query(copy)
-        break
-      } catch (error) {
-        // The session that built the template may still be closing (55006): it goes within moments.
-        if (attempt >= 25 || (error as { code?: unknown }).code !== '55006') throw error
-        await new Promise((done) => setTimeout(done, 200))
-      }
-    }
-    if (row.comment !== null) await admin.query(`comment on database ${ident(name)} is ${admin.escapeLiteral(row.comment)}`)
+    // The session that built the template may still be closing (55006): it goes within moments.
+    await copyDatabase(admin, template, name, { retries: 25, intervalMs: 200 })
+    const { rows } = await admin.query<{ comment: string | null }>(`select shobj_description(oid, 'pg_database') as comment from pg_database where datname = $1`, [template])
+    const comment = rows[0]?.comment ?? null
+    if (comment !== null) await admin.query(`comment on database ${ident(name)} is ${admin.escapeLiteral(comment)}`)
   })
 }
 

@@ -1,7 +1,7 @@
 import pg from 'pg'
 import { connectionError } from '../db/connection-error.ts'
-import { databaseExists, openDatabase, withClient } from '../db/database.ts'
-import { assertDatabaseName, copyDatabaseSql, databaseOf, ident, redact, withDatabase } from '../db/url.ts'
+import { copyDatabase, databaseExists, openDatabase, withClient } from '../db/database.ts'
+import { assertDatabaseName, databaseOf, ident, redact, withDatabase } from '../db/url.ts'
 import { describe, GovMigrateError, RefusedError } from '../errors.ts'
 import { CLONE_FIX, CLONE_PREFIX, cloneRefusal, cloneRole, defaultCloneName, hasClonePrefix } from '../guard/guard.ts'
 import { TOOL_SCHEMA, readConnectionFacts } from '../guard/connection-facts.ts'
@@ -258,8 +258,8 @@ async function buildClone(options: CreateCloneOptions): Promise<CloneInfo> {
       else {
         options.onProgress?.(`creating ${name} from ${source} (template copy)`)
         try {
-          const size = await client.query<{ bytes: string }>('select pg_catalog.pg_database_size($1)::bigint as bytes', [source])
-          await client.query(copyDatabaseSql(partial, source, facts.serverMajor * 10000, Number(size.rows[0]?.bytes ?? 0)))
+          // No retry: a session on the source is told apart by its error below.
+          await copyDatabase(client, source, partial, { retries: 0, intervalMs: 0 })
           return { strategy: 'template' as const, fallback: undefined }
         } catch (error) {
           // An admin role that is not a superuser may copy only databases it owns (42501): dump instead.

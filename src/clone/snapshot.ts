@@ -1,6 +1,5 @@
-import type pg from 'pg'
-import { databaseExists, openDatabase, withClient } from '../db/database.ts'
-import { assertDatabaseName, copyDatabaseSql, databaseOf, ident, withDatabase } from '../db/url.ts'
+import { copyDatabase, databaseExists, openDatabase, withClient } from '../db/database.ts'
+import { assertDatabaseName, databaseOf, ident, withDatabase } from '../db/url.ts'
 import { GovMigrateError, RefusedError } from '../errors.ts'
 import { CLONE_FIX, cloneRefusal, cloneRole } from '../guard/guard.ts'
 import { TOOL_SCHEMA, readConnectionFacts } from '../guard/connection-facts.ts'
@@ -14,28 +13,8 @@ export function goldenName(clone: string): string {
   return assertDatabaseName(`${clone}${GOLDEN}`)
 }
 
-/** Copies `from` to `to` on the admin session `client` (the server's own copy, as createdb -T). */
-async function copyDatabaseOn(client: pg.Client, from: string, to: string): Promise<void> {
-  const { rows } = await client.query<{ version: number; bytes: string }>(
-    `select current_setting('server_version_num')::int as version, pg_database_size($1)::bigint as bytes`,
-    [from],
-  )
-  const sql = copyDatabaseSql(to, from, rows[0]?.version ?? 0, Number(rows[0]?.bytes ?? 0))
-  for (let attempt = 0; ; attempt++) {
-    try {
-      await client.query(sql)
-      return
-    } catch (error) {
-      // A session of ours may still be closing on the template: retry at short intervals, for up to 2 s.
-      if (attempt >= 40 || !/being accessed by other users/.test(String(error))) throw error
-      await new Promise((done) => setTimeout(done, 50))
-    }
-  }
-}
-
-async function copyDatabase(admin: string, from: string, to: string): Promise<void> {
-  await withClient(admin, (client) => copyDatabaseOn(client, from, to))
-}
+/** A session of ours may still be closing on the template: the copy is tried again at short intervals, for about 2 s. */
+const CLOSING = { retries: 40, intervalMs: 50 }
 
 async function setMarker(url: string, name: string, golden: boolean): Promise<void> {
   await withClient(url, async (client) => {
@@ -75,7 +54,7 @@ export async function snapshotClone(url: string, confirm?: (what: string) => Pro
   const admin = withDatabase(url, 'postgres')
   if (await withClient(admin, (client) => databaseExists(client, golden))) await confirm?.(`replace the golden snapshot ${golden}`)
   await withClient(admin, (client) => client.query(`drop database if exists ${ident(golden)} with (force)`))
-  await copyDatabase(admin, name, golden)
+  await withClient(admin, (client) => copyDatabase(client, name, golden, CLOSING))
   await setMarker(withDatabase(url, golden), golden, true)
   return golden
 }
@@ -109,7 +88,7 @@ export async function resetClone(url: string, confirm?: (what: string) => Promis
   // One admin session for the drop, the copy and the hand-over, as dropdb and createdb are one each.
   await withClient(admin, async (client) => {
     await client.query(`drop database if exists ${ident(name)} with (force)`)
-    await copyDatabaseOn(client, golden, name)
+    await copyDatabase(client, golden, name, CLOSING)
     await client.query(`alter database ${ident(name)} owner to ${ident(role)}`)
   })
   await setMarker(withDatabase(url, name), name, false)

@@ -5,7 +5,7 @@ import { GuardedPool, type GuardPolicy } from './guarded-pool.ts'
 import { asTool } from './statement-origin.ts'
 import { connectionError } from './connection-error.ts'
 import { READ_ONLY_LIMITS, setUpSession, STARTUP_OPTIONS } from './session.ts'
-import { assertSafeUrl } from './url.ts'
+import { assertSafeUrl, copyDatabaseSql } from './url.ts'
 
 export type { DB } from './schema.ts'
 
@@ -116,4 +116,28 @@ export async function withClient<T>(url: string, fn: (client: pg.Client) => Prom
 export async function databaseExists(admin: pg.Client, name: string): Promise<boolean> {
   const { rowCount } = await admin.query('select 1 from pg_catalog.pg_database where datname = $1', [name])
   return (rowCount ?? 0) > 0
+}
+
+/**
+ * Copies the database `template` to a new database `target` on the admin session `admin`, as
+ * `createdb -T` does, with the strategy `copyDatabaseSql` chooses for the template's size. A
+ * session that is still closing on the template makes PostgreSQL refuse the copy (55006, "being
+ * accessed by other users"): it is tried again `retries` times, `intervalMs` apart; with none, that
+ * error reaches the caller, who tells a busy source by it.
+ */
+export async function copyDatabase(admin: pg.Client, template: string, target: string, wait: { retries: number; intervalMs: number }): Promise<void> {
+  const { rows } = await admin.query<{ version: number; bytes: string }>(
+    `select pg_catalog.current_setting('server_version_num')::int as version, pg_catalog.pg_database_size($1)::bigint as bytes`,
+    [template],
+  )
+  const copy = copyDatabaseSql(target, template, rows[0]?.version ?? 0, Number(rows[0]?.bytes ?? 0))
+  for (let attempt = 0; ; attempt++) {
+    try {
+      await admin.query(copy)
+      return
+    } catch (error) {
+      if (attempt >= wait.retries || (error as { code?: unknown }).code !== '55006') throw error
+      await new Promise((done) => setTimeout(done, wait.intervalMs))
+    }
+  }
 }
