@@ -1,5 +1,6 @@
 import { fingerprintSettings, type LoadedConfig } from './config/load-config.ts'
-import { createClone, fingerprintOf, isClone } from './clone/clone.ts'
+import { createClone, isClone } from './clone/clone.ts'
+import { fingerprintOf } from './fingerprint/read.ts'
 import { createFixture, fixtureState } from './fixture/fixture.ts'
 import { databaseOf, withDatabase } from './db/url.ts'
 import { diffFingerprints, type Fingerprint, type FingerprintKey } from './fingerprint/fingerprint.ts'

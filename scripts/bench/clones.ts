@@ -4,7 +4,8 @@
  * dump (pg_dump | psql), template (createdb -T … -S FILE_COPY) and reset from a golden
  * snapshot (dropdb + createdb -T golden). Raw and tool runs alternate, medians reported.
  */
-import { createClone, fingerprintOf } from '../../src/clone/clone.ts'
+import { createClone } from '../../src/clone/clone.ts'
+import { fingerprintOf } from '../../src/fingerprint/read.ts'
 import { resetClone, snapshotClone } from '../../src/clone/snapshot.ts'
 import { withClient } from '../../src/db/database.ts'
 import { databaseOf, ident, withDatabase } from '../../src/db/url.ts'

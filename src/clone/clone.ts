@@ -13,7 +13,6 @@ import { assertDumpTools, dumpAndRestore, type DumpProgress } from './dump.ts'
 import { storeCatalog } from './catalog.ts'
 
 export { defaultCloneName }
-export { fingerprintOf }
 
 /** A clone is built under this suffix and renamed when whole, so a half-made one is recognisable. */
 const PARTIAL = '__partial'
@@ -122,17 +121,14 @@ async function sweepPartialsOn(client: pg.Client, own?: string): Promise<string[
   )
   const swept: string[] = []
   for (const row of rows) {
-    if (row.datname === own) {
-      await client.query(`drop database if exists ${ident(row.datname)} with (force)`)
-      swept.push(row.datname)
-      continue
-    }
-    if (!(await client.query<{ ok: boolean }>(PARTIAL_LOCK, [row.datname])).rows[0]?.ok) continue
+    // Our own leftover's lock is held already (by holdPartial); another's is taken for the drop.
+    const theirs = row.datname !== own
+    if (theirs && !(await client.query<{ ok: boolean }>(PARTIAL_LOCK, [row.datname])).rows[0]?.ok) continue
     try {
       await client.query(`drop database if exists ${ident(row.datname)} with (force)`)
       swept.push(row.datname)
     } finally {
-      await client.query(PARTIAL_UNLOCK, [row.datname])
+      if (theirs) await client.query(PARTIAL_UNLOCK, [row.datname])
     }
   }
   return swept

@@ -4,7 +4,7 @@ import pg from 'pg'
 import { cli, fingerprint, markedClone, repoConfig, standIn } from '../helpers.ts'
 import { projectCopy } from '../migrations-kit.ts'
 import { withClient } from '../../src/db/database.ts'
-import { fingerprintOf } from '../../src/clone/clone.ts'
+import { fingerprintOf } from '../../src/fingerprint/read.ts'
 import { fingerprintSettings } from '../../src/config/load-config.ts'
 import { compareFingerprints } from '../../src/fingerprint/fingerprint.ts'
 
