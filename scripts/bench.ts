@@ -78,7 +78,7 @@ const summary = { server: `PostgreSQL ${serverMajor}`, pgDump: dumpMajor || null
 if (args.includes('--json')) process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`)
 else {
   const header = ['figure', 'ms', 'peak MB', 'baseline', 'baseline ms', 'peak MB', 'ratio', 'limit', 'runs', '']
-  const rows = figures.map((f) => [f.what, String(f.ms), String(f.peakMb ?? ''), f.baseline, String(f.baselineMs), String(f.baselinePeakMb ?? ''), `${f.ratio.toFixed(2)}×`, `≤ ${f.limit}×`, String(f.runs), f.ok ? 'ok' : 'OVER'])
+  const rows = figures.map((f) => [f.what, String(f.ms), String(f.peakMb ?? ''), f.baseline, String(f.baselineMs), String(f.baselinePeakMb ?? ''), `${f.ratio.toFixed(2)}×`, f.limit === null ? '—' : `≤ ${f.limit}×`, String(f.runs), f.ok === null ? '' : f.ok ? 'ok' : 'OVER'])
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)))
   const line = (cells: string[]) => cells.map((c, i) => (i === 0 || i === 3 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0))).join('  ').trimEnd()
   process.stdout.write(`${summary.server}${standInBytes ? `, stand-in ${(standInBytes / 1024 / 1024).toFixed(0)} MB` : ''}\n${line(header)}\n`)

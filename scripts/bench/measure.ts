@@ -55,12 +55,13 @@ export interface Figure {
   baselinePeakMb: number | null
   /** ms / baselineMs (for scale rows: time(N) / (N × time(1))). */
   ratio: number
-  limit: number
-  ok: boolean
+  /** The bar, or null for a figure that explains another and has none. */
+  limit: number | null
+  ok: boolean | null
   runs: number
 }
 
-export function figure(section: string, what: string, tool: Timing & { runs: number }, baseline: string, raw: Timing & { runs?: number }, limit: number, factor = 1): Figure {
+export function figure(section: string, what: string, tool: Timing & { runs: number }, baseline: string, raw: Timing & { runs?: number }, limit: number | null, factor = 1): Figure {
   const ratio = tool.ms / (raw.ms * factor)
   return {
     section,
@@ -72,7 +73,7 @@ export function figure(section: string, what: string, tool: Timing & { runs: num
     baselinePeakMb: Number.isFinite(raw.peakMb) ? Math.round(raw.peakMb) : null,
     ratio: Number(ratio.toFixed(3)),
     limit,
-    ok: ratio <= limit,
+    ok: limit === null ? null : ratio <= limit,
     runs: tool.runs,
   }
 }
