@@ -88,8 +88,24 @@ describe('clone strategies', () => {
     let stderr = ''
     child.stderr.on('data', (c: Buffer) => (stderr += c.toString()))
     const exited = new Promise<number>((done) => child.on('close', (code) => done(code ?? -1)))
-    for (let i = 0; i < 200 && !/copied [1-9]/.test(stderr); i++) await new Promise((r) => setTimeout(r, 50))
-    execFileSync('pkill', ['-KILL', '-f', `pg_dump .*${sourceName}`])
+    // Killed while the bulk table's rows flow (the target grown by 8 MB past its empty size): the
+    // progress lines come per table, and after the bulk table's line only small ones are left, so
+    // pg_dump could end before a kill sent then reaches it.
+    const admin = new pg.Client({ connectionString: withDatabase(server, 'postgres') })
+    await admin.connect()
+    try {
+      let empty: number | null = null
+      for (let i = 0; i < 1000; i++) {
+        const { rows } = await admin.query<{ bytes: string | null }>(`select (select pg_database_size(oid) from pg_database where datname = $1)::text as bytes`, [`${name}__partial`])
+        const bytes = rows[0]?.bytes == null ? null : Number(rows[0].bytes)
+        empty ??= bytes
+        if (empty !== null && bytes !== null && bytes >= empty + 8 * 1024 * 1024) break
+        await new Promise((r) => setTimeout(r, 20))
+      }
+    } finally {
+      await admin.end()
+    }
+    assert.doesNotThrow(() => execFileSync('pkill', ['-KILL', '-f', `pg_dump .*${sourceName}`]), `pg_dump had ended before the kill: ${stderr}`)
     assert.equal(await exited, 1)
     assert.match(stderr, /pg_dump failed \(killed\)/)
     assert.equal(await scalar(withDatabase(server, 'postgres'), `select count(*)::int as v from pg_database where datname like $1`, [`${name}%`]), 0)
