@@ -119,6 +119,15 @@ export function takeResult(): { value: unknown } | undefined {
   return result
 }
 
+/**
+ * `--to <id>` as the command line gives it, checked while the flags are parsed (before anything
+ * connects or is refused): an id that names nothing (`''`, spaces) is bad input, never "every stage".
+ */
+export function parseTo(text: string): string {
+  if (text.trim() === '') throw new GovMigrateError('--to names no stage', 'pass a stage id such as --to A (or --to 0 for down), or leave --to out')
+  return text
+}
+
 /** `--scale N`: a whole number ≥ 1, or a one-line error. */
 export function parseScale(text: string): number {
   const n = Number(text)

@@ -29,6 +29,14 @@ function commandOf(argv: readonly string[], commands: readonly string[]): string
 export function failureOf(error: unknown, argv: readonly string[] = [], commands: readonly string[] = []): Failure {
   if (error instanceof CommanderError) {
     const command = commandOf(argv, commands)
+    // Commander shows the help when a command that only groups others is given none.
+    if (error.code === 'commander.help') {
+      return {
+        error: command ? `\`migrate ${command}\` needs a subcommand` : 'no command given',
+        fix: `name one; \`migrate ${command ? `${command} ` : ''}--help\` lists them`,
+        exit: EXIT.failure,
+      }
+    }
     return {
       error: describe(error.message.replace(/^error: /, '')),
       fix: `see \`migrate ${command ? `${command} ` : ''}--help\` for the usage`,

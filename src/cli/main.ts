@@ -30,7 +30,7 @@ function version(): string {
  * The command tree. Registering a command declares its flags only: each command
  * imports its modules when it runs, so `--help` loads none of them.
  */
-export function buildProgram(): Command {
+export function buildProgram(output: { writeOut?: (text: string) => void } = {}): Command {
   const program = new Command('migrate')
     .description('Advance the governance pipeline on a marked clone, stage by stage, reversibly.')
     .version(version(), '-V, --version', 'the version of gov-migrate')
@@ -38,8 +38,9 @@ export function buildProgram(): Command {
     .option('--config <file>', 'configuration file (default: the nearest kysely.config.ts from here up)')
     .option('--json', 'machine-readable output: exactly one JSON document on stdout, errors included')
     .showHelpAfterError(false)
-    // Usage errors are reported by main() as one line, like every other failure.
-    .configureOutput({ outputError: () => undefined })
+    // Usage errors, and a missing command (commander's help on stderr), are reported by main() as
+    // one line, like every other failure; --help and --version go to writeOut (kept for --json).
+    .configureOutput({ outputError: () => undefined, writeErr: () => undefined, ...(output.writeOut ? { writeOut: output.writeOut } : {}) })
     .exitOverride()
   for (const register of [registerDemo, registerFixture, registerClone, registerMigrate, registerVerify, registerRehearse, registerPlan, registerStages, registerFingerprint, registerServer]) {
     register(program)
@@ -59,14 +60,20 @@ function commandPaths(program: Command): string[] {
  */
 export async function main(argv: string[]): Promise<number> {
   const json = argv.includes('--json')
-  const program = buildProgram()
+  // With --json, --help and --version are printed as one document too.
+  let told = ''
+  const program = buildProgram(json ? { writeOut: (text) => void (told += text) } : {})
   try {
     await program.parseAsync(argv, { from: 'user' })
     const result = takeResult()
     if (result) process.stdout.write(`${JSON.stringify(result.value, null, 2)}\n`)
     return EXIT.ok
   } catch (error) {
-    if (error instanceof CommanderError && error.exitCode === 0) return EXIT.ok // --help, --version
+    if (error instanceof CommanderError && error.exitCode === 0) {
+      // --help, --version
+      if (json) process.stdout.write(`${JSON.stringify(error.code === 'commander.version' ? { version: told.trim() } : { help: told }, null, 2)}\n`)
+      return EXIT.ok
+    }
     const failure = failureOf(error, argv, commandPaths(program))
     process.stderr.write(`${failureLine(failure)}\n`)
     if (process.env.MIGRATE_DEBUG && error instanceof Error) process.stderr.write(`${error.stack ?? ''}\n`)

@@ -232,7 +232,17 @@ async function buildClone(options: CreateCloneOptions): Promise<CloneInfo> {
   // one parsed from the URL (which only names the source in this progress line).
   options.onProgress?.(`reading the fingerprint of ${named} (read-only)`)
   const [factsRead, fingerprintRead] = await Promise.allSettled([sourceFacts(options.from), fingerprintOf(options.from, options.proposal)])
-  if (factsRead.status === 'rejected') throw factsRead.reason
+  if (factsRead.status === 'rejected') {
+    const cause: unknown = factsRead.reason
+    if ((cause as { cause?: { code?: unknown } }).cause?.code === '3D000') {
+      throw new GovMigrateError(
+        `the source database "${named}" does not exist`,
+        'pass --from <production URL> (or set productionUrl in kysely.config.ts); `migrate fixture` makes a production stand-in',
+        { cause },
+      )
+    }
+    throw cause
+  }
   const facts = factsRead.value
   const source = assertDatabaseName(facts.database)
   if (hasClonePrefix(source)) throw new RefusedError(`refused: the source "${source}" is itself a clone`, 'clone from the production database')

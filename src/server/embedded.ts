@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process'
-import { existsSync, readFileSync } from 'node:fs'
+import { existsSync, readFileSync, statSync } from 'node:fs'
 import { appendFile, chmod, chown, cp, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises'
 import { dirname, join, resolve } from 'node:path'
 import { userInfo } from 'node:os'
@@ -166,21 +166,52 @@ export async function ensureEmbedded(options: EmbeddedOptions): Promise<string> 
     )
   }
   options.onProgress?.(`starting embedded PostgreSQL 16 on 127.0.0.1:${port}`)
+  const log = join(dataDir, 'server.log')
+  const logBefore = existsSync(log) ? statSync(log).size : 0
   try {
     await run(bin.pg_ctl, ['-D', dataDir, '-l', join(dataDir, 'server.log'), '-w', '-t', '60', '-o', `-p ${port}`, 'start'], {
       ...user,
     })
   } catch (error) {
     // Another run may have started it at the same moment; that is fine.
-    if (!(await reachable(port, dataDir))) {
-      throw new GovMigrateError(
-        `embedded PostgreSQL did not start on port ${port}: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}`,
-        `read ${join(dataDir, 'server.log')}, or pass --url to use another server`,
-        { cause: error },
-      )
-    }
+    if (!(await reachable(port, dataDir))) throw startFailure(port, dataDir, logBefore, error)
   }
   return embeddedUrl(port)
+}
+
+/**
+ * Why the server did not start, from what this attempt wrote to its log: the port held by another
+ * program, or this data directory's server already running on another port; else the log to read.
+ */
+function startFailure(port: number, dataDir: string, logFrom: number, error: unknown): GovMigrateError {
+  const log = join(dataDir, 'server.log')
+  let written = ''
+  try {
+    written = readFileSync(log).subarray(logFrom).toString('utf8')
+  } catch {
+    // no log: the generic line below
+  }
+  if (/could not bind .*Address already in use/.test(written)) {
+    return new GovMigrateError(
+      `port ${port} is taken by another program, so the embedded PostgreSQL cannot listen there`,
+      'stop that program, or set embedded.port in kysely.config.ts (or MIGRATE_EMBEDDED_PORT) to a free port',
+      { cause: error },
+    )
+  }
+  if (/lock file "postmaster.pid" already exists/.test(written)) {
+    // postmaster.pid's fourth line is the port the running server listens on.
+    const running = readFileSync(join(dataDir, 'postmaster.pid'), 'utf8').split('\n')[3]?.trim()
+    return new GovMigrateError(
+      `the embedded PostgreSQL of ${dataDir} already runs${running ? ` on port ${running}` : ''}, not on ${port}`,
+      `set embedded.port (or MIGRATE_EMBEDDED_PORT) to ${running ?? 'the port it runs on'}, or stop it with \`migrate server stop\` and run again`,
+      { cause: error },
+    )
+  }
+  return new GovMigrateError(
+    `embedded PostgreSQL did not start on port ${port}: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}`,
+    `read ${log}, or pass --url to use another server`,
+    { cause: error },
+  )
 }
 
 /** Stops the embedded server if it runs. */

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
 import { after, before, describe, it } from 'node:test'
-import { ensureBuilt, markedClone, ROOT, standIn } from '../helpers.ts'
+import { dropLater, ensureBuilt, markedClone, ROOT, standIn, uniqueName } from '../helpers.ts'
 
 const run = promisify(execFile)
 
@@ -51,6 +51,45 @@ console.log(JSON.stringify({ gap: entry.gap, applied: run.steps.map((s) => s.id)
     )
     const { stdout } = await run(process.execPath, ['program.mjs', join(ROOT, 'kysely.config.ts'), production, clone], { cwd: dir })
     assert.deepEqual(JSON.parse(stdout), { gap: 210, applied: ['A'], a: true, verified: true, refused: 'RefusedError' })
+  })
+
+  it('a plain Node program runs the clone lifecycle, plan, down and rehearse', async () => {
+    const production = await standIn()
+    const clone = uniqueName('directus_gov_test_api')
+    const rehearsal = uniqueName('directus_gov_test_api_r')
+    for (const name of [clone, `${clone}_golden`, rehearsal, `${rehearsal}_golden`]) dropLater(name)
+    const dir = scratchProject()
+    writeFileSync(
+      join(dir, 'program.mjs'),
+      `import { loadConfig, createClone, listClones, plan, up, down, status, snapshotClone, resetClone, rehearse, dropClone } from 'gov-migrate'
+const [configFile, production, name, rehearsal] = process.argv.slice(2)
+const config = await loadConfig(configFile)
+const made = await createClone({ from: production, name, proposal: config.ratificationProposal, strategy: 'template' })
+const planned = await plan({ url: made.url, config, to: 'B' })
+await up({ url: made.url, config, to: 'B' })
+const back = await down({ url: made.url, config, to: '0' })
+const golden = await snapshotClone(made.url)
+await up({ url: made.url, config, to: 'A' })
+const reset = await resetClone(made.url)
+const afterReset = (await status(made.url, config)).migrations.filter((m) => m.applied).map((m) => m.id)
+const listed = (await listClones(production)).filter((c) => c.name === name).map((c) => c.marker)
+const record = await rehearse({ productionUrl: production, cloneName: rehearsal, config, to: 'B' })
+const dropped = [await dropClone(made.url), await dropClone(made.url.replace(/[^/]+$/, golden))]
+console.log(JSON.stringify({ strategy: made.strategy, planned: planned.items.map((i) => i.id), back: back.steps.map((s) => s.id), reset: reset.name, afterReset, listed, verdict: record.verdict, range: record.range, dropped }))
+`,
+    )
+    const { stdout } = await run(process.execPath, ['program.mjs', join(ROOT, 'kysely.config.ts'), production, clone, rehearsal], { cwd: dir })
+    assert.deepEqual(JSON.parse(stdout), {
+      strategy: 'template',
+      planned: ['A', 'B'],
+      back: ['B', 'A'],
+      reset: clone,
+      afterReset: [],
+      listed: ['ok'],
+      verdict: 'PASS',
+      range: 'A…B',
+      dropped: [clone, `${clone}_golden`],
+    })
   })
 
   it('a TypeScript program type-checks against the declarations', async () => {

@@ -28,6 +28,30 @@ describe('one contract for output and errors', () => {
     assert.equal(result.stdout.trim(), (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version)
   })
 
+  it('--version and --help with --json are one document', async () => {
+    const version = oneDocument(await cli(['--version', '--json']))
+    assert.deepEqual(version, { version: (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version })
+    const help = oneDocument(await cli(['up', '--help', '--json']))
+    assert.match(String(help.help), /^Usage: migrate up/)
+  })
+
+  it('a command that groups others, given none, is a usage error in one line (no help dump)', async () => {
+    const bare = await cli([])
+    oneLine(bare, 1, /^migrate: no command given — fix: name one; `migrate --help` lists them$/)
+    assert.equal(bare.stdout, '')
+    oneLine(await cli(['clone']), 1, /^migrate: `migrate clone` needs a subcommand — fix: name one; `migrate clone --help` lists them$/)
+    assert.deepEqual(oneDocument(await cli(['server', '--json'])), { error: '`migrate server` needs a subcommand', fix: 'name one; `migrate server --help` lists them', exit: 1 })
+  })
+
+  it('--to that names nothing is bad input on every command that takes it, before anything connects or is refused', async () => {
+    for (const args of [['up'], ['down'], ['plan'], ['diff', '--from', 'A'], ['rehearse'], ['demo']]) {
+      for (const to of ['', '  ']) {
+        // A URL that nothing answers: the flag is refused while parsing, before any connection.
+        oneLine(await cli([...args, '--to', to, '--url', 'postgres://postgres@127.0.0.1:9/directus_gov_test_none']), 1, /^migrate: --to names no stage — fix: /)
+      }
+    }
+  })
+
   it('a usage error is one line, and with --json one document', async () => {
     oneLine(await cli(['status', '--bogus']), 1, /unknown option '--bogus' — fix: see `migrate status --help`/)
     oneLine(await cli(['stats']), 1, /unknown command 'stats'/)
@@ -68,6 +92,23 @@ describe('one contract for output and errors', () => {
     const name = uniqueName('directus_gov_test_x')
     dropLater(name)
     oneLine(await cli(['clone', 'create', '--from', withDatabase(server, empty), '--name', name]), 1, new RegExp(`${empty} is not a production database`))
+  })
+
+  it('clone create whose source does not exist names the source and --from', async () => {
+    const server = await serverUrl()
+    const missing = uniqueName('directus_missing')
+    const name = uniqueName('directus_gov_test_x')
+    dropLater(name)
+    oneLine(
+      await cli(['clone', 'create', '--from', withDatabase(server, missing), '--name', name]),
+      1,
+      new RegExp(`^migrate: the source database "${missing}" does not exist — fix: pass --from <production URL>`),
+    )
+  })
+
+  it('fixture refuses the maintenance database before anything connects', async () => {
+    const server = await serverUrl()
+    oneLine(await cli(['fixture', '--url', withDatabase(server, 'postgres')]), 1, /names the maintenance database postgres, not the production database/)
   })
 
   it('report takes --url or --from, never silently one of them', async () => {

@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict'
 import { chmodSync, cpSync, mkdtempSync, rmSync } from 'node:fs'
-import { createServer } from 'node:net'
+import { createServer, type Socket } from 'node:net'
 import { tmpdir, userInfo } from 'node:os'
 import { dirname, join } from 'node:path'
 import { describe, it } from 'node:test'
 import { ensureEmbedded, stopEmbedded } from '../../src/server/embedded.ts'
 import { scalar } from '../helpers.ts'
+import type { GovMigrateError } from '../../src/errors.ts'
 
 /** A port nobody listens on now (the kernel's choice). */
 function freePort(): Promise<number> {
@@ -41,6 +42,39 @@ describe('the embedded server on a fresh machine', () => {
       assert.equal(await ensureEmbedded(options), url)
       assert.equal(await stopEmbedded(options), true)
     } finally {
+      await stopEmbedded(options).catch(() => undefined)
+      rmSync(project, { recursive: true, force: true })
+      rmSync(base, { recursive: true, force: true })
+    }
+  })
+
+  it('a port held by another program, or the server already running on another port, is one error naming the fix', async () => {
+    const project = mkdtempSync(join(tmpdir(), 'gov-migrate-port-'))
+    const base = mkdtempSync(join(tmpdir(), 'gov-migrate-base-'))
+    chmodSync(base, 0o755)
+    const options = { dataDir: join(project, '.pg', 'data'), port: await freePort(), relocationBase: base }
+    // Another program on the port: it accepts connections and never answers them.
+    const held: Socket[] = []
+    const squatter = createServer((socket) => void held.push(socket))
+    await new Promise<void>((done) => squatter.listen(options.port, '127.0.0.1', done))
+    try {
+      await assert.rejects(ensureEmbedded(options), (error: GovMigrateError) => {
+        assert.equal(error.message, `port ${options.port} is taken by another program, so the embedded PostgreSQL cannot listen there`)
+        assert.match(error.fix, /set embedded\.port in kysely\.config\.ts \(or MIGRATE_EMBEDDED_PORT\) to a free port/)
+        return true
+      })
+      for (const socket of held) socket.destroy()
+      await new Promise((done) => squatter.close(done))
+      await ensureEmbedded(options)
+      const other = await freePort()
+      await assert.rejects(ensureEmbedded({ ...options, port: other }), (error: GovMigrateError) => {
+        assert.match(error.message, new RegExp(`already runs on port ${options.port}, not on ${other}$`))
+        assert.match(error.fix, new RegExp(`set embedded\\.port \\(or MIGRATE_EMBEDDED_PORT\\) to ${options.port}`))
+        return true
+      })
+    } finally {
+      for (const socket of held) socket.destroy()
+      squatter.close()
       await stopEmbedded(options).catch(() => undefined)
       rmSync(project, { recursive: true, force: true })
       rmSync(base, { recursive: true, force: true })

@@ -4,6 +4,7 @@ import { resolve } from 'node:path'
 import { describe, it } from 'node:test'
 import { cli, dropLater, fingerprint, markedClone, ROOT, scalar, standIn, uniqueName } from '../helpers.ts'
 import { projectCopy } from '../migrations-kit.ts'
+import { withDatabase } from '../../src/db/url.ts'
 
 const TIERS = ['T1', 'T2', 'T3', 'T4', 'T5', 'T6']
 
@@ -64,5 +65,10 @@ describe('plans and packets', () => {
     assert.match(readFileSync(out, 'utf8'), /\*\*NO-GO\*\*/)
     const left = await scalar<number>(production, `select count(*)::int as v from pg_database where datname = $1`, [new URL(clone).pathname.slice(1)])
     assert.equal(left, 0, 'the throwaway clone is dropped')
+
+    // demo's clone has stage A applied: not production's state, refused before any tier runs.
+    const used = await cli(['packet', '--out', out, '--url', production, '--clone', withDatabase(production, name)])
+    assert.equal(used.code, 3, used.stderr)
+    assert.match(used.stderr, new RegExp(`^migrate: refused: the clone ${name} has 1 migration\\(s\\) applied since it was made \\(0001-A[^)]*\\).* — fix: leave out --clone`, 'm'))
   })
 })

@@ -1,5 +1,5 @@
 import type { Command } from 'commander'
-import { cliContext, cloneDefault, output, PRODUCTION_DEFAULT, resolveUrl, type CommonOptions } from '../context.ts'
+import { cliContext, parseTo, cloneDefault, output, PRODUCTION_DEFAULT, resolveUrl, type CommonOptions } from '../context.ts'
 import { redact } from '../../db/url.ts'
 import { GovMigrateError } from '../../errors.ts'
 
@@ -13,7 +13,7 @@ export function registerDemo(program: Command): void {
     .command('demo')
     .description('stand-in, marked clone, stage A on the clone, production proven unchanged')
     .option('--name <name>', 'clone name (default: directus_gov_test_<today>)')
-    .option('--to <id>', 'stage to advance the clone to', 'A')
+    .option('--to <id>', 'stage to advance the clone to', parseTo, 'A')
     .action(async (_: DemoFlags, command: Command) => {
       const flags = command.optsWithGlobals<DemoFlags>()
       const ctx = await cliContext(flags)

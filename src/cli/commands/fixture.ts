@@ -21,7 +21,8 @@ export function registerFixture(program: Command): void {
       const scale = parseScale(flags.scale)
       const { parseSize } = await import('../../fixture/size.ts')
       const bulkBytes = flags.bulk ? parseSize(flags.bulk) : undefined
-      const url = await resolveUrl(ctx, flags.url, PRODUCTION_DEFAULT)
+      // The stand-in is a database of its own: never the maintenance database, never a bare server URL.
+      const url = await resolveUrl(ctx, flags.url, PRODUCTION_DEFAULT, 'production')
       const { createFixture } = await import('../../fixture/fixture.ts')
       const result = await createFixture({ url, scale, ...(bulkBytes ? { bulkBytes } : {}), onProgress: ctx.progress, confirm: confirmer(flags.yes) })
       output(ctx, result, () => [`${result.recreated ? 're-created' : 'created'} the stand-in ${result.database} at scale ${result.scale}`])

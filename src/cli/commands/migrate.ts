@@ -1,6 +1,6 @@
 import type { Command } from 'commander'
 import type { StepEvent } from '../../migrator/migrator.ts'
-import { cliContext, cloneDefault, output, resolveUrl, type CommonOptions } from '../context.ts'
+import { cliContext, parseTo, cloneDefault, output, resolveUrl, type CommonOptions } from '../context.ts'
 import { GovMigrateError } from '../../errors.ts'
 
 interface RunFlags extends CommonOptions {
@@ -14,7 +14,7 @@ export function registerMigrate(program: Command): void {
   program
     .command('up')
     .description('apply pending migrations up to --to (default: the last clone stage; production tiers only by --to)')
-    .option('--to <id>', 'stage or tier id to stop at, e.g. A or T1')
+    .option('--to <id>', 'stage or tier id to stop at, e.g. A or T1', parseTo)
     .option('--activate-emit', 'the explicit decision emit activation (T6) needs besides ospa ≥ 1')
     .option('--rehearse', 'run for real in one transaction, round trip included, then roll back (marked clones only)')
     .option('--receipt <file>', 'with --rehearse on a fresh clone of production: write the receipt of the tiers; on production (required there): run only what that receipt proved')
@@ -48,7 +48,7 @@ export function registerMigrate(program: Command): void {
   program
     .command('down')
     .description('revert the last migration, or all after --to <id>, or all with --to 0')
-    .option('--to <id>', 'stage id to go back to (it stays applied), or 0 for everything')
+    .option('--to <id>', 'stage id to go back to (it stays applied), or 0 for everything', parseTo)
     .option('--rehearse', 'run for real in one transaction, round trip included, then roll back (marked clones only)')
     .action(async (_: RunFlags, command: Command) => {
       const flags = command.optsWithGlobals<RunFlags>()

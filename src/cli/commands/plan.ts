@@ -1,7 +1,7 @@
 import { writeFile } from 'node:fs/promises'
 import type { Command } from 'commander'
 import { fingerprintSettings } from '../../config/load-config.ts'
-import { checkUrl, cliContext, cloneDefault, output, PRODUCTION_DEFAULT, resolveUrl, type CommonOptions } from '../context.ts'
+import { checkUrl, cliContext, parseTo, cloneDefault, output, PRODUCTION_DEFAULT, resolveUrl, type CommonOptions } from '../context.ts'
 import { GovMigrateError } from '../../errors.ts'
 
 interface PlanFlags extends CommonOptions {
@@ -26,7 +26,7 @@ export function registerPlan(program: Command): void {
   program
     .command('plan')
     .description('what up (or down) would do, in order: id, tier, sha256, gates, declared deltas and the SQL (changes nothing)')
-    .option('--to <id>', 'stage or tier to stop at')
+    .option('--to <id>', 'stage or tier to stop at', parseTo)
     .option('--down', 'plan the revert instead')
     .option('--clone <url>', 'a marked clone to capture the SQL on, when the target is not one')
     .option('--format <format>', 'md, sql or json (--json means json)', 'md')
@@ -47,7 +47,7 @@ export function registerPlan(program: Command): void {
     .description('what a stage (or --from A --to LT) changes: the diff of the generated types, its SQL and rollback SQL, declared and measured deltas (rehearsed on a marked clone, rolled back)')
     .argument('[id]', 'the stage or tier')
     .option('--from <id>', 'first stage of a range of one track')
-    .option('--to <id>', 'last stage of the range')
+    .option('--to <id>', 'last stage of the range', parseTo)
     .action(async (id: string | undefined, _: DiffFlags, command: Command) => {
       const flags = command.optsWithGlobals<DiffFlags>()
       const from = id ?? flags.from

@@ -1,7 +1,7 @@
 import { mkdir, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { Command } from 'commander'
-import { checkUrl, cliContext, cloneDefault, output, parseStrategy, PRODUCTION_DEFAULT, resolveAdmin, resolveProduction, resolveUrl, type CommonOptions } from '../context.ts'
+import { checkUrl, cliContext, parseTo, cloneDefault, output, parseStrategy, PRODUCTION_DEFAULT, resolveAdmin, resolveProduction, resolveUrl, type CommonOptions } from '../context.ts'
 import { withDatabase } from '../../db/url.ts'
 import { GovMigrateError } from '../../errors.ts'
 
@@ -26,7 +26,7 @@ export function registerRehearse(program: Command): void {
     .option('--name <name>', 'clone name (default: directus_gov_test_<today>)')
     .option('--strategy <strategy>', 'how to make the clone when it has no golden snapshot: auto, template or dump', 'auto')
     .option('--reset', 'reset (or re-make) the clone even when it has migrations applied; without it such a clone is refused')
-    .option('--to <stage>', 'rehearse the clone stages up to this one (default: all); still up, down to 0 and the round-trip proofs')
+    .option('--to <stage>', 'rehearse the clone stages up to this one (default: all); still up, down to 0 and the round-trip proofs', parseTo)
     .action(async (_: RehearseFlags, command: Command) => {
       const flags = command.optsWithGlobals<RehearseFlags>()
       const strategy = parseStrategy(flags.strategy)
