@@ -132,24 +132,35 @@ async function sequenceValues(db: Kysely<DB>): Promise<CatalogObject[]> {
 const EXACT_HASH_TYPES = ['bool', 'int2', 'int4', 'int8', 'oid', 'text', 'varchar', 'bpchar', 'name', 'uuid', 'bytea', 'date', 'time', 'timestamp', 'timestamptz']
 
 /**
- * How a table's rows were hashed, written between its row count and its sum: `:c:` column by
- * column, `:r:` the whole row by `hash_record_extended` (snapshots taken before `:c:`), `:` the
- * md5 of each row's text.
+ * How a table's rows were hashed, written between its row count and its sum: `:d:` column by
+ * column with timestamptz and bool hashed directly, `:c:` column by column with those two as
+ * one-element arrays (snapshots taken before `:d:`), `:r:` the whole row by `hash_record_extended`
+ * (before `:c:`), `:` the md5 of each row's text.
  */
+const DIRECT_HASH = ':d:'
 const COLUMN_HASH = ':c:'
 const RECORD_HASH = ':r:'
 
 /**
  * A row's hash as an SQL expression, written by the server from the catalog: each column hashed
  * by its type's extended hash function, seeded with the column's number (two columns that swap
- * values change it), a null as minus that number, xor-ed together. A type whose function takes
- * another type (timestamptz's takes timestamp, date's int4, bool's "char", bytea's `internal`) is
- * hashed as a one-element array, by the same function. A third cheaper than
+ * values change it), a null as minus that number, xor-ed together. A third cheaper than
  * `hash_record_extended`, which first copies each row into a record.
+ *
+ * A type whose function takes another type is brought to that type where the conversion is exact
+ * and cheap (`direct`): a timestamptz by `timezone(interval '00:00', …)`, which returns its
+ * microseconds unchanged as a timestamp (no time zone rule is consulted), a bool as an int4.
+ * Otherwise (date's function takes int4, bytea's `internal`; every such type when not `direct`)
+ * it is hashed as a one-element array, by the same function: an array built for every row, a
+ * seventh of the hash of a table with one timestamptz beside a 1 kB text.
  */
-const ROW_HASH_SQL = sql`(
+function rowHashSql(direct: boolean) {
+  return sql`(
   select pg_catalog.string_agg(pg_catalog.format('coalesce(%s, %s::int8)',
            case when a.atttypid = 'pg_catalog.varchar'::pg_catalog.regtype then pg_catalog.format('pg_catalog.hashtextextended(%I::pg_catalog.text, %s)', a.attname, a.attnum)
+                when ${direct} and a.atttypid = 'pg_catalog.timestamptz'::pg_catalog.regtype
+                  then pg_catalog.format('pg_catalog.timestamp_hash_extended(pg_catalog.timezone(''00:00''::pg_catalog.interval, %I), %s)', a.attname, a.attnum)
+                when ${direct} and a.atttypid = 'pg_catalog.bool'::pg_catalog.regtype then pg_catalog.format('pg_catalog.hashint4extended(%I::pg_catalog.int4, %s)', a.attname, a.attnum)
                 when h.fn is not null then pg_catalog.format('%s(%I, %s)', h.fn, a.attname, a.attnum)
                 else pg_catalog.format('pg_catalog.hash_array_extended(array[%I], %s)', a.attname, a.attnum) end,
            -a.attnum), ' # ' order by a.attnum)
@@ -166,16 +177,17 @@ const ROW_HASH_SQL = sql`(
       and pr.proargtypes[0] = opc.opcintype
     limit 1) h on true
   where a.attrelid = c.oid and a.attnum > 0 and not a.attisdropped)`
+}
 
 /**
- * An order-independent hash of each table's rows, no sort: `rows:c:sum` of the row hashes above
+ * An order-independent hash of each table's rows, no sort: `rows:d:sum` of the row hashes above
  * when every column is of an exact type (no text conversion, no md5: several times faster on a
  * large table), else `rows:sum` of a 60-bit md5 prefix of each row's text. With `like` (the
  * contents of a snapshot taken before), a table is hashed as it was then, so a snapshot taken
  * another way compares with one taken now.
  */
 async function tableContents(db: Kysely<DB>, like?: Readonly<Record<string, string>>): Promise<Record<string, string>> {
-  const { rows: all } = await sql<{ qname: string; readable: boolean; exact: boolean; row_hash: string | null }>`
+  const { rows: all } = await sql<{ qname: string; readable: boolean; exact: boolean; row_hash: string | null; column_hash: string | null }>`
     select quote_ident(n.nspname) || '.' || quote_ident(c.relname) as qname, pg_catalog.has_table_privilege(c.oid, 'SELECT') as readable,
            pg_catalog.current_setting('server_version_num')::int >= 140000 and coalesce((
              select bool_and(
@@ -184,15 +196,18 @@ async function tableContents(db: Kysely<DB>, like?: Readonly<Record<string, stri
                            or (t.typcategory = 'A' and t.typelem = any(${EXACT_HASH_TYPES}::text[]::regtype[]))))
              from pg_catalog.pg_attribute a join pg_catalog.pg_type t on t.oid = a.atttypid
              where a.attrelid = c.oid and a.attnum > 0 and not a.attisdropped), true) as exact,
-           ${ROW_HASH_SQL} as row_hash
+           ${rowHashSql(true)} as row_hash, ${rowHashSql(false)} as column_hash
     from pg_class c join pg_namespace n on n.oid = c.relnamespace
     where ${USER_SCHEMA} and c.relkind = 'r' order by 1`.execute(db)
   const contents: Record<string, string> = Object.fromEntries(all.filter((t) => !t.readable).map((t) => [t.qname, 'not readable by this role']))
   const tables = all.filter((t) => t.readable)
   const read = (t: (typeof tables)[number]) => {
     const before = like?.[t.qname]
-    if (t.exact && (before === undefined || before.includes(COLUMN_HASH))) {
-      return sql`select ${t.qname} as name, count(*) || ${COLUMN_HASH} || coalesce(sum(${sql.raw(t.row_hash ?? '0')}), 0) as hash from ${sql.raw(t.qname)} x`
+    if (t.exact && (before === undefined || before.includes(DIRECT_HASH))) {
+      return sql`select ${t.qname} as name, count(*) || ${DIRECT_HASH} || coalesce(sum(${sql.raw(t.row_hash ?? '0')}), 0) as hash from ${sql.raw(t.qname)} x`
+    }
+    if (t.exact && before?.includes(COLUMN_HASH)) {
+      return sql`select ${t.qname} as name, count(*) || ${COLUMN_HASH} || coalesce(sum(${sql.raw(t.column_hash ?? '0')}), 0) as hash from ${sql.raw(t.qname)} x`
     }
     if (t.exact && before?.includes(RECORD_HASH)) {
       return sql`select ${t.qname} as name, count(*) || ${RECORD_HASH} || coalesce(sum(pg_catalog.hash_record_extended(x, 0)), 0) as hash from ${sql.raw(t.qname)} x`

@@ -208,7 +208,9 @@ export async function handOverClone(admin: Queryable, database: string, role: st
     await admin.query(`alter schema ${ident(APPROVALS_SCHEMA)} owner to current_user`)
     await admin.query(`grant usage, create on schema ${ident(APPROVALS_SCHEMA)} to ${to}`)
     const { rows } = await admin.query<OwnedObject>(OBJECTS_SQL, [TOOL_SCHEMA, APPROVALS_SCHEMA, approvals])
-    for (const object of rows) await admin.query(`alter ${object.kind} ${object.name} owner to ${to}`)
+    // One round trip for them all (a production has hundreds of objects): the statements are the
+    // server's own names, sent as one simple query inside this transaction.
+    if (rows.length > 0) await admin.query(rows.map((object) => `alter ${object.kind} ${object.name} owner to ${to};`).join('\n'))
     const present = await admin.query<{ ok: boolean }>('select pg_catalog.to_regclass($1) is not null as ok', [approvals])
     if (present.rows[0]?.ok) {
       await admin.query(`alter table ${ident(APPROVALS_SCHEMA)}.${ident(APPROVALS_TABLE)} owner to current_user`)
@@ -222,13 +224,13 @@ export async function handOverClone(admin: Queryable, database: string, role: st
        where c.relnamespace = pg_catalog.to_regnamespace($1) and c.relkind in ('r', 'S')`,
       [TOOL_SCHEMA],
     )
-    for (const t of tool.rows) {
+    const grants = tool.rows.map((t) => {
       const name = `${ident(TOOL_SCHEMA)}.${t.name}`
-      if (t.relkind === 'S') await admin.query(`grant usage, select on sequence ${name} to ${to}`)
-      else if (t.name === 'clone_marker') await admin.query(`grant select on table ${name} to ${to}`)
-      else await admin.query(`grant select, insert, update, delete on table ${name} to ${to}`)
-    }
-    await admin.query(`alter database ${ident(database)} owner to ${to}`)
+      if (t.relkind === 'S') return `grant usage, select on sequence ${name} to ${to};`
+      if (t.name === 'clone_marker') return `grant select on table ${name} to ${to};`
+      return `grant select, insert, update, delete on table ${name} to ${to};`
+    })
+    await admin.query([...grants, `alter database ${ident(database)} owner to ${to};`].join('\n'))
     await admin.query('commit')
   } catch (error) {
     await admin.query('rollback').catch(() => undefined)
