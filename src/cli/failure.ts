@@ -11,9 +11,18 @@ export interface Failure {
   exit: number
 }
 
+/** What main() knows of the command tree: every command path, and every option that takes a value. */
+export interface CommandTree {
+  commands: readonly string[]
+  /** `--url`, `--to`, …: the next word is their value, not a command. */
+  valued: ReadonlySet<string>
+}
+
 /** The command named on the command line (`clone create`, `up`, …), for a usage hint. */
-function commandOf(argv: readonly string[], commands: readonly string[]): string {
-  const words = argv.filter((a) => !a.startsWith('-'))
+function commandOf(argv: readonly string[], { commands, valued }: CommandTree): string {
+  const words = argv.filter((a, i) => !a.startsWith('-') && !valued.has(argv[i - 1] ?? ''))
+  // `migrate help clone` asks for the help of `clone`.
+  if (words[0] === 'help') words.shift()
   for (const length of [2, 1]) {
     const candidate = words.slice(0, length).join(' ')
     if (commands.includes(candidate)) return candidate
@@ -26,11 +35,16 @@ function commandOf(argv: readonly string[], commands: readonly string[]): string
  * message and fix; commander's usage errors lose their "error: " prefix and point at
  * the command's help; anything else keeps its text, on one line.
  */
-export function failureOf(error: unknown, argv: readonly string[] = [], commands: readonly string[] = []): Failure {
+export function failureOf(error: unknown, argv: readonly string[] = [], tree: CommandTree = { commands: [], valued: new Set() }): Failure {
   if (error instanceof CommanderError) {
-    const command = commandOf(argv, commands)
+    const command = commandOf(argv, tree)
     // Commander shows the help when a command that only groups others is given none.
     if (error.code === 'commander.help') {
+      // `migrate help <what>` for a command that does not exist shows the help too.
+      const asked = argv.filter((a) => !a.startsWith('-'))
+      if (!command && asked[0] === 'help' && asked[1] !== undefined) {
+        return { error: `unknown command '${asked[1]}'`, fix: 'see `migrate --help` for the commands', exit: EXIT.failure }
+      }
       return {
         error: command ? `\`migrate ${command}\` needs a subcommand` : 'no command given',
         fix: `name one; \`migrate ${command ? `${command} ` : ''}--help\` lists them`,

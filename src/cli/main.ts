@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { Command, CommanderError } from 'commander'
-import { EXIT, failureLine, failureOf } from './failure.ts'
+import { EXIT, failureLine, failureOf, type CommandTree } from './failure.ts'
 import { takeResult } from './context.ts'
 import { registerClone } from './commands/clone.ts'
 import { registerDemo } from './commands/demo.ts'
@@ -48,9 +48,13 @@ export function buildProgram(output: { writeOut?: (text: string) => void } = {})
   return program
 }
 
-/** Every command path (`up`, `clone create`, …). */
-function commandPaths(program: Command): string[] {
-  return program.commands.flatMap((c) => [c.name(), ...c.commands.map((s) => `${c.name()} ${s.name()}`)])
+/** Every command path (`up`, `clone create`, …) and every option that takes a value. */
+function commandTree(program: Command): CommandTree {
+  const all = [program, ...program.commands.flatMap((c) => [c, ...c.commands])]
+  return {
+    commands: program.commands.flatMap((c) => [c.name(), ...c.commands.map((s) => `${c.name()} ${s.name()}`)]),
+    valued: new Set(all.flatMap((c) => c.options.filter((o) => o.required || o.optional).map((o) => o.long ?? ''))),
+  }
 }
 
 /**
@@ -74,7 +78,7 @@ export async function main(argv: string[]): Promise<number> {
       if (json) process.stdout.write(`${JSON.stringify(error.code === 'commander.version' ? { version: told.trim() } : { help: told }, null, 2)}\n`)
       return EXIT.ok
     }
-    const failure = failureOf(error, argv, commandPaths(program))
+    const failure = failureOf(error, argv, commandTree(program))
     process.stderr.write(`${failureLine(failure)}\n`)
     if (process.env.MIGRATE_DEBUG && error instanceof Error) process.stderr.write(`${error.stack ?? ''}\n`)
     if (json) {

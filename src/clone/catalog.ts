@@ -298,8 +298,15 @@ export async function readStoredCatalog(db: Kysely<DB>): Promise<(CatalogSnapsho
   return row ? { ...row.snapshot, carried: row.carried_log } : null
 }
 
-/** Migrations applied on the clone itself: its log less what it carried from production at creation. */
-export async function appliedSinceCreation(db: Kysely<DB>): Promise<string[]> {
-  const carried = new Set((await readStoredCatalog(db))?.carried ?? [])
-  return (await readLog(db)).map((e) => e.name).filter((name) => !carried.has(name))
+/**
+ * How the clone's log moved since it was made, as `<name> applied` (run on the clone itself) and
+ * `<name> reverted` (carried from a production where it ran, then taken down on the clone): empty
+ * for a clone that still shows production as it was.
+ */
+export async function movedSinceCreation(db: Kysely<DB>): Promise<string[]> {
+  const carried = (await readStoredCatalog(db))?.carried ?? []
+  const log = (await readLog(db)).map((e) => e.name)
+  const had = new Set(carried)
+  const has = new Set(log)
+  return [...log.filter((name) => !had.has(name)).map((name) => `${name} applied`), ...carried.filter((name) => !has.has(name)).map((name) => `${name} reverted`)]
 }

@@ -3,7 +3,7 @@ import { assertDatabaseName, databaseOf, ident, withDatabase } from '../db/url.t
 import { GovMigrateError, RefusedError } from '../errors.ts'
 import { CLONE_FIX, cloneRefusal, cloneRole } from '../guard/guard.ts'
 import { TOOL_SCHEMA, readConnectionFacts } from '../guard/connection-facts.ts'
-import { appliedSinceCreation } from './catalog.ts'
+import { movedSinceCreation } from './catalog.ts'
 import { ensureLogTables } from '../migrator/log-storage.ts'
 
 /** The golden snapshot of a clone lives beside it under this suffix. */
@@ -29,8 +29,9 @@ async function setMarker(url: string, name: string, golden: boolean): Promise<vo
 export async function appliedCount(url: string): Promise<number> {
   const { db, close } = openDatabase(url, { policy: 'clone', readOnly: true, max: 1 })
   try {
-    // Migrations a clone of production carried from it (tiers run there) are part of its fresh state.
-    return (await appliedSinceCreation(db)).length
+    // Migrations a clone of production carried from it (tiers run there) are part of its fresh state;
+    // one it took down since is a change like one it ran.
+    return (await movedSinceCreation(db)).length
   } finally {
     await close()
   }

@@ -3,7 +3,7 @@ import { z } from '../zod.ts'
 import { openDatabase } from '../db/database.ts'
 import { GovMigrateError, RefusedError } from '../errors.ts'
 import { readMarker } from '../clone/clone.ts'
-import { appliedSinceCreation } from '../clone/catalog.ts'
+import { movedSinceCreation } from '../clone/catalog.ts'
 import type { Fingerprint } from '../fingerprint/fingerprint.ts'
 import { diffFingerprints } from '../fingerprint/fingerprint.ts'
 import type { LoadedMigration } from './load-migrations.ts'
@@ -139,11 +139,11 @@ export async function rehearseWithReceipt(options: RunOptions & { receiptFile: s
   const { db, close } = openDatabase(options.url, { policy: 'clone', readOnly: true, max: 1 })
   let since: string[]
   try {
-    since = await appliedSinceCreation(db)
+    since = await movedSinceCreation(db)
   } finally {
     await close()
   }
-  if (since.length > 0) throw new RefusedError(`refused: ${since.join(', ')} were applied on the clone since it was made: it no longer shows production`, 'rehearse on a fresh clone of production (migrate clone create, or clone reset)')
+  if (since.length > 0) throw new RefusedError(`refused: since the clone was made, ${since.join(', ')}: it no longer shows production`, 'rehearse on a fresh clone of production (migrate clone create, or clone reset)')
   const run = await up({ ...options, rehearse: true })
   if (run.track !== 'production' || run.steps.length === 0) throw new GovMigrateError('a receipt covers production tiers: nothing was rehearsed', 'pass --to T<n> with a pending tier')
   const receipt = buildReceipt(run, marker.cloneName, marker.sourceFingerprint)

@@ -3,7 +3,7 @@ import { openDatabase } from '../db/database.ts'
 import { databaseOf, redact } from '../db/url.ts'
 import { GovMigrateError, RefusedError } from '../errors.ts'
 import { readMarker } from '../clone/clone.ts'
-import { appliedSinceCreation } from '../clone/catalog.ts'
+import { movedSinceCreation } from '../clone/catalog.ts'
 import { fingerprintOf } from '../fingerprint/read.ts'
 import { migrationsOf, up } from '../migrator/migrator.ts'
 import { readRehearsals, type RecordedProof } from '../migrator/rehearsals.ts'
@@ -55,13 +55,13 @@ export async function packet(options: PacketOptions): Promise<Packet> {
   if (!marker || marker.cloneName !== databaseOf(options.cloneUrl)) {
     throw new GovMigrateError(`${redact(options.cloneUrl)} is not a marked clone`, 'make one with `migrate clone create --from <production url>`')
   }
-  // The tiers are rehearsed on production's state: a clone that stages ran on since it was made is
+  // The tiers are rehearsed on production's state: a clone whose log moved since it was made is
   // not that state (what it carried from a production where tiers ran is).
-  const first = openDatabase(options.cloneUrl, { policy: 'clone', max: 1 })
-  const ran = await appliedSinceCreation(first.db).finally(() => first.close())
-  if (ran.length > 0) {
+  const first = openDatabase(options.cloneUrl, { policy: 'clone', readOnly: true, max: 1 })
+  const moved = await movedSinceCreation(first.db).finally(() => first.close())
+  if (moved.length > 0) {
     throw new RefusedError(
-      `refused: the clone ${marker.cloneName} has ${ran.length} migration(s) applied since it was made (${ran.join(', ')}); the packet rehearses the tiers on production's state`,
+      `refused: since the clone ${marker.cloneName} was made, ${moved.join(', ')}: the packet rehearses the tiers on production's state`,
       'leave out --clone (the packet makes a throwaway clone of production), or pass a fresh clone (`migrate clone create --name <new name>`)',
     )
   }

@@ -199,8 +199,24 @@ function startFailure(port: number, dataDir: string, logFrom: number, error: unk
     )
   }
   if (/lock file "postmaster.pid" already exists/.test(written)) {
-    // postmaster.pid's fourth line is the port the running server listens on.
-    const running = readFileSync(join(dataDir, 'postmaster.pid'), 'utf8').split('\n')[3]?.trim()
+    // postmaster.pid: the server's PID on its first line, the port it listens on on its fourth.
+    const pidFile = join(dataDir, 'postmaster.pid')
+    let lines: string[] = []
+    try {
+      lines = readFileSync(pidFile, 'utf8').split('\n')
+    } catch {
+      // gone since: the server that held it has stopped
+    }
+    const running = lines[3]?.trim()
+    if (!running || running === String(port)) {
+      // Nothing answers on that port: the lock is left from a server that is gone, and its PID
+      // now belongs to another process (after a restart), so PostgreSQL will not take it over.
+      return new GovMigrateError(
+        `the embedded PostgreSQL of ${dataDir} did not start: its lock file names process ${lines[0]?.trim() || '?'}, which is no PostgreSQL answering on port ${port}`,
+        `if no PostgreSQL runs on ${dataDir}, delete ${pidFile} and run again`,
+        { cause: error },
+      )
+    }
     return new GovMigrateError(
       `the embedded PostgreSQL of ${dataDir} already runs${running ? ` on port ${running}` : ''}, not on ${port}`,
       `set embedded.port (or MIGRATE_EMBEDDED_PORT) to ${running ?? 'the port it runs on'}, or stop it with \`migrate server stop\` and run again`,

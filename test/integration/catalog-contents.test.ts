@@ -29,6 +29,8 @@ describe('catalog content hashes', () => {
         insert into t_numeric values (1, 1.0), (2, 2.5);
         create table t_kinds (b bool, s int2, o oid, u uuid, y bytea, d date, tm time, ts timestamp, tz timestamptz, v varchar(9), n name, v2 varchar(9), ints int4[], m mood);
         insert into t_kinds values (true, 1, 2, 'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11', '\\x01', '2026-01-01', '10:00', '2026-01-01 10:00', '2026-01-01 10:00+00', 'left', 'n', 'right', '{1,2}', 'busy');
+        create table t_times (tz timestamptz, b bool);
+        insert into t_times values ('infinity', true), ('-infinity', false), ('4714-11-24 00:00:00+00 BC', null), ('294276-12-31 23:59:59.999999+00', true), ('2026-03-29 01:30:00+00', false);
         create table t_json (id int, doc json);
         insert into t_json values (1, '{"a": 1}');`),
     )
@@ -77,6 +79,17 @@ describe('catalog content hashes', () => {
     assert.deepEqual(diffCatalog(first, await read()), ['table public.t_numeric: content differs (rows 2 → 2)'])
     await withClient(url, (c) => c.query(`update t_numeric set amount = 1.0 where id = 1`))
     assert.deepEqual(diffCatalog(first, await read()), [])
+  })
+
+  it('hashes a timestamptz the same under every session time zone, infinities and extremes included', async () => {
+    const db = database?.db ?? assert.fail('no database')
+    const hashes = []
+    for (const zone of ['UTC', 'Pacific/Chatham', 'America/St_Johns']) {
+      await sql`select pg_catalog.set_config('TimeZone', ${zone}, false)`.execute(db)
+      hashes.push((await read()).contents['public.t_times'])
+    }
+    assert.match(hashes[0] ?? '', /^5:d:-?\d+$/)
+    assert.deepEqual(new Set(hashes).size, 1, hashes.join(' '))
   })
 
   const byText = sql`count(*) || ':' || coalesce(sum(('x' || left(md5(x::text), 15))::bit(60)::bigint), 0)`

@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
+import { join } from 'node:path'
 import { cli, dropLater, markedClone, standIn } from '../helpers.ts'
+import { projectCopy } from '../migrations-kit.ts'
 import { databaseOf } from '../../src/db/url.ts'
 import { withClient } from '../../src/db/database.ts'
 import { approve, databaseState, rollOut } from '../production-kit.ts'
@@ -66,5 +68,16 @@ describe('production verified', () => {
     assert.match(verified.stdout, /✓ clone equals its creation catalog/)
     dropLater(`${databaseOf(clone)}_golden`)
     assert.equal((await cli(['clone', 'snapshot', '--url', clone])).code, 0, 'the carried log is part of its fresh state')
+
+    // The carried T1 taken down on the clone: it no longer shows production, for a receipt or a packet.
+    const down = await cli(['down', '--url', clone])
+    assert.equal(down.code, 0, down.stderr)
+    const project = projectCopy()
+    const receipt = await cli(['up', '--to', 'T2', '--rehearse', '--receipt', join(project.dir, 'receipt.json'), '--url', clone])
+    assert.equal(receipt.code, 3, receipt.stderr)
+    assert.match(receipt.stderr, /^migrate: refused: since the clone was made, 0101-T1-production-ownership-seed reverted: it no longer shows production/m)
+    const packet = await cli(['packet', '--out', join(project.dir, 'packet.md'), '--url', production, '--clone', clone])
+    assert.equal(packet.code, 3, packet.stderr)
+    assert.match(packet.stderr, /since the clone .* was made, 0101-T1-production-ownership-seed reverted: the packet rehearses/)
   })
 })

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import { cli, dropLater, fingerprint, scalar, serverUrl, standIn, uniqueName } from '../helpers.ts'
-import { withDatabase } from '../../src/db/url.ts'
+import { ident, withDatabase } from '../../src/db/url.ts'
+import { withClient } from '../../src/db/database.ts'
 
 describe('production stand-in', () => {
   it('has exactly the DOMAIN.md baseline', async () => {
@@ -32,8 +33,15 @@ describe('production stand-in', () => {
     const asClone = await cli(['fixture', '--url', withDatabase(server, 'directus_gov_test_x')])
     assert.equal(asClone.code, 3)
     assert.match(asClone.stderr, /clone prefix/)
-    const other = await cli(['fixture', '--url', withDatabase(server, 'postgres')])
+    const plain = uniqueName('directus_plain')
+    dropLater(plain)
+    await withClient(server, (c) => c.query(`create database ${ident(plain)}`))
+    const other = await cli(['fixture', '--url', withDatabase(server, plain)])
     assert.equal(other.code, 3)
     assert.match(other.stderr, /was not made by `migrate fixture`/)
+    // The maintenance database is refused before anything connects.
+    const maintenance = await cli(['fixture', '--url', withDatabase(server, 'postgres')])
+    assert.equal(maintenance.code, 1)
+    assert.match(maintenance.stderr, /names the maintenance database postgres/)
   })
 })

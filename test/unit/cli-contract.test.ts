@@ -7,10 +7,20 @@ import { GovMigrateError, RefusedError } from '../../src/errors.ts'
 import { loadErrorLine } from '../../src/loader/import-ts.ts'
 
 describe('one line per failure, with its exit code', () => {
+  const tree = { commands: ['clone', 'clone create', 'up'], valued: new Set(['--url', '--config', '--to']) }
   it('a usage error loses commander’s prefix and points at the command’s help', () => {
-    const failure = failureOf(new CommanderError(1, 'commander.unknownOption', "error: unknown option '--bogus'"), ['clone', 'create', '--bogus'], ['clone', 'clone create', 'up'])
+    const failure = failureOf(new CommanderError(1, 'commander.unknownOption', "error: unknown option '--bogus'"), ['clone', 'create', '--bogus'], tree)
     assert.deepEqual(failure, { error: "unknown option '--bogus'", fix: 'see `migrate clone create --help` for the usage', exit: 1 })
     assert.equal(failureLine(failure), "migrate: unknown option '--bogus' — fix: see `migrate clone create --help` for the usage")
+  })
+
+  it('a command that groups others, given none, is named past the values of options before it', () => {
+    const help = new CommanderError(1, 'commander.help', '(outputHelp)')
+    assert.equal(failureOf(help, [], tree).error, 'no command given')
+    assert.equal(failureOf(help, ['--url', 'postgres://x@h:9/d', 'clone'], tree).error, '`migrate clone` needs a subcommand')
+    assert.equal(failureOf(help, ['--json', '--config', 'clone', 'clone'], tree).fix, 'name one; `migrate clone --help` lists them')
+    assert.equal(failureOf(help, ['help', 'clone'], tree).error, '`migrate clone` needs a subcommand')
+    assert.equal(failureOf(help, ['help', 'nosuch'], tree).error, "unknown command 'nosuch'")
   })
 
   it('refusals exit 3, the tool’s other errors 1, anything else 1 with a fix too', () => {
