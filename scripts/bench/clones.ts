@@ -2,7 +2,7 @@
  * The clone section of `npm run bench`: each strategy of `migrate clone` against the raw
  * PostgreSQL tool doing the same copy, on one stand-in with organic bulk, in one run:
  * dump (pg_dump | psql), template (createdb -T … -S FILE_COPY) and reset from a golden
- * snapshot (dropdb + createdb -T golden). Raw and tool runs alternate, medians reported.
+ * snapshot (dropdb + createdb -T golden). Raw and tool runs take turns going first, medians reported.
  */
 import { createClone } from '../../src/clone/clone.ts'
 import { fingerprintOf } from '../../src/fingerprint/read.ts'
@@ -49,6 +49,18 @@ export async function benchClones(options: CloneBenchOptions): Promise<{ figures
   // A checkpoint, so no copy pays for another's dirty pages.
   const settle = () => withClient(server, (c) => c.query('checkpoint'))
   await settle()
+  // Raw and tool take turns going first (raw, tool; tool, raw; …), each after a checkpoint: a copy
+  // right after another's gigabyte of writes runs on a disk still busy with them (seen here: a
+  // second FILE_COPY after a first at 1.1–1.4 s took 3.0 s), and that must not fall on one side only.
+  const inTurn = async (i: number, [rawRun, toolRun]: [() => Promise<void>, () => Promise<void>]) => {
+    for (const run of i % 2 === 0 ? [rawRun, toolRun] : [toolRun, rawRun]) {
+      await settle()
+      await run()
+    }
+  }
+  /** Each pair's times on the progress line, the first first, so the spread behind a median shows. */
+  const pairLine = (what: string, i: number, raw: Timing[], tool: Timing[]) =>
+    log(`${what} ${i + 1}: ${i % 2 === 0 ? `raw ${raw.at(-1)?.ms.toFixed(0)} ms, tool ${tool.at(-1)?.ms.toFixed(0)} ms` : `tool ${tool.at(-1)?.ms.toFixed(0)} ms, raw ${raw.at(-1)?.ms.toFixed(0)} ms`}`)
   const standInBytes = await withClient(source, async (c) => Number((await c.query<{ n: string }>('select pg_database_size(current_database()) as n')).rows[0]?.n))
   // The libpq tools get the same server as the URLs (password, host and port included).
   const url = new URL(server)
@@ -59,14 +71,19 @@ export async function benchClones(options: CloneBenchOptions): Promise<{ figures
     const raw: Timing[] = []
     const tool: Timing[] = []
     for (let i = 0; i < options.dumpRuns; i++) {
-      log(`dump ${i + 1}/${options.dumpRuns}: raw pg_dump | psql`)
-      raw.push(timedShell(`createdb bench_raw_dump && pg_dump --no-owner --no-acl --dbname ${q(source)} | psql -X -q -v ON_ERROR_STOP=1 --single-transaction --dbname bench_raw_dump`, env))
-      await drop('bench_raw_dump')
-      await settle()
-      log(`dump ${i + 1}/${options.dumpRuns}: migrate clone create --strategy dump`)
-      tool.push(await timed(() => createClone({ from: source, name: 'directus_gov_test_bench', proposal: options.proposal, strategy: 'dump' })))
-      await drop('directus_gov_test_bench')
-      await settle()
+      await inTurn(i, [
+        async () => {
+          log(`dump ${i + 1}/${options.dumpRuns}: raw pg_dump | psql`)
+          raw.push(timedShell(`createdb bench_raw_dump && pg_dump --no-owner --no-acl --dbname ${q(source)} | psql -X -q -v ON_ERROR_STOP=1 --single-transaction --dbname bench_raw_dump`, env))
+          await drop('bench_raw_dump')
+        },
+        async () => {
+          log(`dump ${i + 1}/${options.dumpRuns}: migrate clone create --strategy dump`)
+          tool.push(await timed(() => createClone({ from: source, name: 'directus_gov_test_bench', proposal: options.proposal, strategy: 'dump' })))
+          await drop('directus_gov_test_bench')
+        },
+      ])
+      pairLine('dump', i, raw, tool)
     }
     figures.push(figure('clone', 'clone create --strategy dump', medianOf(tool), 'pg_dump | psql', medianOf(raw), 1.1))
   } else log('dump: skipped (no pg_dump that reaches this server; run against a PostgreSQL 15 cluster)')
@@ -75,13 +92,22 @@ export async function benchClones(options: CloneBenchOptions): Promise<{ figures
   const tool: Timing[] = []
   for (let i = 0; i < options.runs; i++) {
     log(`template ${i + 1}/${options.runs}`)
-    raw.push(timedShell('createdb -T directus_bench -S FILE_COPY bench_raw_copy', env))
-    await drop('bench_raw_copy')
-    await settle()
-    tool.push(await timed(() => createClone({ from: source, name: 'directus_gov_test_bench', proposal: options.proposal, strategy: 'template' })))
-    if (i < options.runs - 1) await drop('directus_gov_test_bench')
-    await settle()
+    await inTurn(i, [
+      async () => {
+        raw.push(timedShell('createdb -T directus_bench -S FILE_COPY bench_raw_copy', env))
+        await drop('bench_raw_copy')
+      },
+      async () => {
+        tool.push(await timed(() => createClone({ from: source, name: 'directus_gov_test_bench', proposal: options.proposal, strategy: 'template' })))
+        await drop('directus_gov_test_bench')
+      },
+    ])
+    pairLine('template', i, raw, tool)
   }
+  // The clone the proof and reset rows use, made once more outside the timings. Each timed copy's
+  // database was dropped before the next copy, raw or tool: a copy made while the last one's
+  // gigabyte still stands took 2.4–4.4 s here against 1.1–1.4 s after a drop.
+  await createClone({ from: source, name: 'directus_gov_test_bench', proposal: options.proposal, strategy: 'template' })
   figures.push(figure('clone', 'clone create --strategy template', medianOf(tool), 'createdb -T … -S FILE_COPY', medianOf(raw), 1.3))
 
   // What the template clone does beyond the copy is mostly its proof: the catalog snapshot with
@@ -115,10 +141,11 @@ export async function benchClones(options: CloneBenchOptions): Promise<{ figures
   timedShell(`createdb -T ${golden} -S FILE_COPY bench_raw_copy`, env)
   for (let i = 0; i < options.runs; i++) {
     log(`reset ${i + 1}/${options.runs}`)
-    await settle()
-    rawReset.push(timedShell(`dropdb --force bench_raw_copy && createdb -T ${golden} -S FILE_COPY bench_raw_copy`, env))
-    await settle()
-    toolReset.push(await timed(() => resetClone(clone)))
+    await inTurn(i, [
+      async () => void rawReset.push(timedShell(`dropdb --force bench_raw_copy && createdb -T ${golden} -S FILE_COPY bench_raw_copy`, env)),
+      async () => void toolReset.push(await timed(() => resetClone(clone))),
+    ])
+    pairLine('reset', i, rawReset, toolReset)
   }
   figures.push(figure('clone', 'clone reset', medianOf(toolReset), 'dropdb + createdb -T golden -S FILE_COPY', medianOf(rawReset), 1.2))
   // The reset clone is still whole: its fingerprint is the one it was made with.
