@@ -41,8 +41,11 @@ async function majorOf(tool: string): Promise<number> {
 
 /** Checks, before anything is created, that pg_dump and psql exist and pg_dump can read the server. */
 export async function assertDumpTools(serverMajor: number): Promise<void> {
-  const dump = await majorOf('pg_dump')
-  await majorOf('psql')
+  // Both asked at once (each is a process start); a missing pg_dump is named before a missing psql.
+  const [dumpRead, psqlRead] = await Promise.allSettled([majorOf('pg_dump'), majorOf('psql')])
+  if (dumpRead.status === 'rejected') throw dumpRead.reason
+  if (psqlRead.status === 'rejected') throw psqlRead.reason
+  const dump = dumpRead.value
   if (dump < serverMajor) {
     throw new GovMigrateError(
       `pg_dump ${dump} cannot dump a PostgreSQL ${serverMajor} server (pg_dump must be at least the server's major version)`,
