@@ -1,5 +1,4 @@
 import type { Command } from 'commander'
-import { fingerprintSettings } from '../../config/load-config.ts'
 import { checkUrl, cliContext, output, parseStrategy, resolveAdmin, resolveProduction, resolveUrl, type CommonOptions } from '../context.ts'
 import { redact } from '../../db/url.ts'
 import { GovMigrateError } from '../../errors.ts'
@@ -35,7 +34,11 @@ export function registerClone(program: Command): void {
       const ctx = await cliContext(flags)
       // Without --from (or productionUrl) the source is the target server's directus: --url is the admin channel.
       const from = await resolveProduction(ctx, flags.from, flags.url)
-      const [{ createClone }, { abortOnSignals, dumpProgressRenderer }] = await Promise.all([import('../../clone/clone.ts'), import('../progress.ts')])
+      const [{ createClone }, { abortOnSignals, dumpProgressRenderer }, { fingerprintSettings }] = await Promise.all([
+        import('../../clone/clone.ts'),
+        import('../progress.ts'),
+        import('../../config/load-config.ts'),
+      ])
       const progress = dumpProgressRenderer()
       const abort = abortOnSignals()
       try {

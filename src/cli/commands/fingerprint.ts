@@ -1,5 +1,4 @@
 import type { Command } from 'commander'
-import { fingerprintSettings } from '../../config/load-config.ts'
 import { cliContext, output, PRODUCTION_DEFAULT, resolveUrl, type CommonOptions } from '../context.ts'
 import { GovMigrateError } from '../../errors.ts'
 
@@ -19,10 +18,11 @@ export function registerFingerprint(program: Command): void {
       const { readSavedFingerprint, compareSaved } = await import('../../fingerprint/saved.ts')
       const saved = flags.compare ? await readSavedFingerprint(flags.compare) : undefined
       const url = await resolveUrl(ctx, flags.url, PRODUCTION_DEFAULT, 'production')
-      const [{ fingerprintOf }, { fingerprintLines }, { organicLines }] = await Promise.all([
+      const [{ fingerprintOf }, { fingerprintLines }, { organicLines }, { fingerprintSettings }] = await Promise.all([
         import('../../fingerprint/read.ts'),
         import('../format.ts'),
         import('../../fingerprint/fingerprint.ts'),
+        import('../../config/load-config.ts'),
       ])
       const fp = await fingerprintOf(url, fingerprintSettings(ctx.config))
       if (!saved) {

@@ -1,6 +1,5 @@
 import { writeFile } from 'node:fs/promises'
 import type { Command } from 'commander'
-import { fingerprintSettings } from '../../config/load-config.ts'
 import { checkUrl, cliContext, parseTo, cloneDefault, output, PRODUCTION_DEFAULT, resolveUrl, type CommonOptions } from '../context.ts'
 import { GovMigrateError } from '../../errors.ts'
 
@@ -70,11 +69,12 @@ export function registerPlan(program: Command): void {
       const flags = command.optsWithGlobals<PacketFlags>()
       const ctx = await cliContext(flags)
       const productionUrl = await resolveUrl(ctx, flags.url, PRODUCTION_DEFAULT, 'production')
-      const [{ packet }, { createClone, dropClone }, { redact }, { loadReceipt }] = await Promise.all([
+      const [{ packet }, { createClone, dropClone }, { redact }, { loadReceipt }, { fingerprintSettings }] = await Promise.all([
         import('../../plan/packet.ts'),
         import('../../clone/clone.ts'),
         import('../../db/url.ts'),
         import('../../migrator/receipt.ts'),
+        import('../../config/load-config.ts'),
       ])
       const receipt = flags.receipt !== undefined ? await loadReceipt(flags.receipt) : undefined
       let cloneUrl = flags.clone ? checkUrl(flags.clone, 'clone', '--clone') : undefined
