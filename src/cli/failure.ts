@@ -18,16 +18,20 @@ export interface CommandTree {
   valued: ReadonlySet<string>
 }
 
-/** The command named on the command line (`clone create`, `up`, …), for a usage hint. */
-function commandOf(argv: readonly string[], { commands, valued }: CommandTree): string {
+/**
+ * The command named on the command line (`clone create`, `up`, …), for a usage hint, and what
+ * `migrate help <what>` asked for; option values (`--url <url>`) are no words.
+ */
+function commandOf(argv: readonly string[], { commands, valued }: CommandTree): { command: string; asked?: string } {
   const words = argv.filter((a, i) => !a.startsWith('-') && !valued.has(argv[i - 1] ?? ''))
   // `migrate help clone` asks for the help of `clone`.
-  if (words[0] === 'help') words.shift()
+  const help = words[0] === 'help'
+  if (help) words.shift()
   for (const length of [2, 1]) {
     const candidate = words.slice(0, length).join(' ')
-    if (commands.includes(candidate)) return candidate
+    if (commands.includes(candidate)) return { command: candidate }
   }
-  return ''
+  return help && words[0] !== undefined ? { command: '', asked: words[0] } : { command: '' }
 }
 
 /**
@@ -37,14 +41,11 @@ function commandOf(argv: readonly string[], { commands, valued }: CommandTree): 
  */
 export function failureOf(error: unknown, argv: readonly string[] = [], tree: CommandTree = { commands: [], valued: new Set() }): Failure {
   if (error instanceof CommanderError) {
-    const command = commandOf(argv, tree)
+    const { command, asked } = commandOf(argv, tree)
     // Commander shows the help when a command that only groups others is given none.
     if (error.code === 'commander.help') {
       // `migrate help <what>` for a command that does not exist shows the help too.
-      const asked = argv.filter((a) => !a.startsWith('-'))
-      if (!command && asked[0] === 'help' && asked[1] !== undefined) {
-        return { error: `unknown command '${asked[1]}'`, fix: 'see `migrate --help` for the commands', exit: EXIT.failure }
-      }
+      if (asked !== undefined) return { error: `unknown command '${asked}'`, fix: 'see `migrate --help` for the commands', exit: EXIT.failure }
       return {
         error: command ? `\`migrate ${command}\` needs a subcommand` : 'no command given',
         fix: `name one; \`migrate ${command ? `${command} ` : ''}--help\` lists them`,

@@ -187,6 +187,8 @@ function rowHashSql(direct: boolean) {
  * another way compares with one taken now.
  */
 async function tableContents(db: Kysely<DB>, like?: Readonly<Record<string, string>>): Promise<Record<string, string>> {
+  // The :c: expression is written only when a snapshot taken with it is compared.
+  const columnHash = like && Object.values(like).some((hash) => hash.includes(COLUMN_HASH)) ? rowHashSql(false) : sql`null`
   const { rows: all } = await sql<{ qname: string; readable: boolean; exact: boolean; row_hash: string | null; column_hash: string | null }>`
     select quote_ident(n.nspname) || '.' || quote_ident(c.relname) as qname, pg_catalog.has_table_privilege(c.oid, 'SELECT') as readable,
            pg_catalog.current_setting('server_version_num')::int >= 140000 and coalesce((
@@ -196,7 +198,7 @@ async function tableContents(db: Kysely<DB>, like?: Readonly<Record<string, stri
                            or (t.typcategory = 'A' and t.typelem = any(${EXACT_HASH_TYPES}::text[]::regtype[]))))
              from pg_catalog.pg_attribute a join pg_catalog.pg_type t on t.oid = a.atttypid
              where a.attrelid = c.oid and a.attnum > 0 and not a.attisdropped), true) as exact,
-           ${rowHashSql(true)} as row_hash, ${rowHashSql(false)} as column_hash
+           ${rowHashSql(true)} as row_hash, ${columnHash} as column_hash
     from pg_class c join pg_namespace n on n.oid = c.relnamespace
     where ${USER_SCHEMA} and c.relkind = 'r' order by 1`.execute(db)
   const contents: Record<string, string> = Object.fromEntries(all.filter((t) => !t.readable).map((t) => [t.qname, 'not readable by this role']))

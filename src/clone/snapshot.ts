@@ -25,13 +25,15 @@ async function setMarker(url: string, name: string, golden: boolean): Promise<vo
   })
 }
 
-/** How many migrations are applied on the marked clone at `url` (read through the read-only channel). */
-export async function appliedCount(url: string): Promise<number> {
+/**
+ * How the marked clone at `url` moved since it was made (`movedSinceCreation`, read through the
+ * read-only channel): empty for a fresh clone. Migrations a clone of production carried from it
+ * (tiers run there) are part of its fresh state; one it took down since is a change like one it ran.
+ */
+export async function cloneMoves(url: string): Promise<string[]> {
   const { db, close } = openDatabase(url, { policy: 'clone', readOnly: true, max: 1 })
   try {
-    // Migrations a clone of production carried from it (tiers run there) are part of its fresh state;
-    // one it took down since is a change like one it ran.
-    return (await movedSinceCreation(db)).length
+    return await movedSinceCreation(db)
   } finally {
     await close()
   }
@@ -47,7 +49,7 @@ export async function snapshotClone(url: string, confirm?: (what: string) => Pro
   if (refusal) throw new RefusedError(`refused: ${refusal}`, CLONE_FIX)
   // The name the server reported and the guard checked, never one parsed again from the URL.
   const name = assertDatabaseName(facts.database)
-  const applied = await appliedCount(url)
+  const applied = (await cloneMoves(url)).length
   if (applied > 0) {
     throw new GovMigrateError(`${name} has ${applied} applied migration(s); a golden snapshot is taken of a fresh clone`, `run \`migrate down --to 0 --url …/${name}\` first, or snapshot a new clone`)
   }

@@ -1,9 +1,8 @@
 import { readFile, writeFile } from 'node:fs/promises'
 import { z } from '../zod.ts'
-import { openDatabase } from '../db/database.ts'
 import { GovMigrateError, RefusedError } from '../errors.ts'
 import { readMarker } from '../clone/clone.ts'
-import { movedSinceCreation } from '../clone/catalog.ts'
+import { cloneMoves } from '../clone/snapshot.ts'
 import type { Fingerprint } from '../fingerprint/fingerprint.ts'
 import { diffFingerprints } from '../fingerprint/fingerprint.ts'
 import type { LoadedMigration } from './load-migrations.ts'
@@ -136,13 +135,7 @@ export async function loadReceipt(file: string): Promise<LoadedReceipt> {
 export async function rehearseWithReceipt(options: RunOptions & { receiptFile: string }): Promise<{ run: RunResult; receipt: Receipt }> {
   const marker = await readMarker(options.url)
   if (!marker || marker.golden) throw new RefusedError(`refused: a receipt is written by a rehearsal on a fresh marked clone of production`, 'make one: migrate clone create --from <production url>')
-  const { db, close } = openDatabase(options.url, { policy: 'clone', readOnly: true, max: 1 })
-  let since: string[]
-  try {
-    since = await movedSinceCreation(db)
-  } finally {
-    await close()
-  }
+  const since = await cloneMoves(options.url)
   if (since.length > 0) throw new RefusedError(`refused: since the clone was made, ${since.join(', ')}: it no longer shows production`, 'rehearse on a fresh clone of production (migrate clone create, or clone reset)')
   const run = await up({ ...options, rehearse: true })
   if (run.track !== 'production' || run.steps.length === 0) throw new GovMigrateError('a receipt covers production tiers: nothing was rehearsed', 'pass --to T<n> with a pending tier')

@@ -3,7 +3,7 @@ import { openDatabase } from '../db/database.ts'
 import { databaseOf, redact } from '../db/url.ts'
 import { GovMigrateError, RefusedError } from '../errors.ts'
 import { readMarker } from '../clone/clone.ts'
-import { movedSinceCreation } from '../clone/catalog.ts'
+import { cloneMoves } from '../clone/snapshot.ts'
 import { fingerprintOf } from '../fingerprint/read.ts'
 import { migrationsOf, up } from '../migrator/migrator.ts'
 import { readRehearsals, type RecordedProof } from '../migrator/rehearsals.ts'
@@ -57,8 +57,7 @@ export async function packet(options: PacketOptions): Promise<Packet> {
   }
   // The tiers are rehearsed on production's state: a clone whose log moved since it was made is
   // not that state (what it carried from a production where tiers ran is).
-  const first = openDatabase(options.cloneUrl, { policy: 'clone', readOnly: true, max: 1 })
-  const moved = await movedSinceCreation(first.db).finally(() => first.close())
+  const moved = await cloneMoves(options.cloneUrl)
   if (moved.length > 0) {
     throw new RefusedError(
       `refused: since the clone ${marker.cloneName} was made, ${moved.join(', ')}: the packet rehearses the tiers on production's state`,

@@ -8,7 +8,7 @@ import { TOOL_SCHEMA } from '../guard/connection-facts.ts'
 import { createClone, dropClone, isClone, readMarker, type CloneStrategy } from '../clone/clone.ts'
 import { fingerprintOf } from '../fingerprint/read.ts'
 import type { DumpProgress } from '../clone/dump.ts'
-import { appliedCount, goldenName, resetClone, snapshotClone } from '../clone/snapshot.ts'
+import { cloneMoves, goldenName, resetClone, snapshotClone } from '../clone/snapshot.ts'
 import { compareFingerprints, diffFingerprints, organicLines, type Fingerprint } from '../fingerprint/fingerprint.ts'
 import { down, migrationsOf, up, type CapturedQuery } from '../migrator/migrator.ts'
 import type { Deltas } from '../migrator/migration.ts'
@@ -93,7 +93,7 @@ export async function rehearse(options: RehearseOptions): Promise<RehearseRecord
   const cloneUrl = withDatabase(options.adminUrl ?? options.productionUrl, options.cloneName)
   const steps: RehearseStep[] = []
   // A clone with migrations applied is somebody's work in progress: never dropped unless told.
-  const applied = (await isClone(cloneUrl)) ? await appliedCount(cloneUrl) : 0
+  const applied = (await isClone(cloneUrl)) ? (await cloneMoves(cloneUrl)).length : 0
   if (applied > 0 && options.reset !== true) {
     throw new RefusedError(
       `refused: the clone ${options.cloneName} has ${applied} applied migration(s); rehearse does not drop or reset it unless told`,

@@ -169,12 +169,12 @@ export async function ensureEmbedded(options: EmbeddedOptions): Promise<string> 
   const log = join(dataDir, 'server.log')
   const logBefore = existsSync(log) ? statSync(log).size : 0
   try {
-    await run(bin.pg_ctl, ['-D', dataDir, '-l', join(dataDir, 'server.log'), '-w', '-t', '60', '-o', `-p ${port}`, 'start'], {
+    await run(bin.pg_ctl, ['-D', dataDir, '-l', log, '-w', '-t', '60', '-o', `-p ${port}`, 'start'], {
       ...user,
     })
   } catch (error) {
     // Another run may have started it at the same moment; that is fine.
-    if (!(await reachable(port, dataDir))) throw startFailure(port, dataDir, logBefore, error)
+    if (!(await reachable(port, dataDir))) throw startFailure(port, dataDir, { log, from: logBefore }, error)
   }
   return embeddedUrl(port)
 }
@@ -183,11 +183,10 @@ export async function ensureEmbedded(options: EmbeddedOptions): Promise<string> 
  * Why the server did not start, from what this attempt wrote to its log: the port held by another
  * program, or this data directory's server already running on another port; else the log to read.
  */
-function startFailure(port: number, dataDir: string, logFrom: number, error: unknown): GovMigrateError {
-  const log = join(dataDir, 'server.log')
+function startFailure(port: number, dataDir: string, log: { log: string; from: number }, error: unknown): GovMigrateError {
   let written = ''
   try {
-    written = readFileSync(log).subarray(logFrom).toString('utf8')
+    written = readFileSync(log.log).subarray(log.from).toString('utf8')
   } catch {
     // no log: the generic line below
   }
@@ -218,14 +217,14 @@ function startFailure(port: number, dataDir: string, logFrom: number, error: unk
       )
     }
     return new GovMigrateError(
-      `the embedded PostgreSQL of ${dataDir} already runs${running ? ` on port ${running}` : ''}, not on ${port}`,
-      `set embedded.port (or MIGRATE_EMBEDDED_PORT) to ${running ?? 'the port it runs on'}, or stop it with \`migrate server stop\` and run again`,
+      `the embedded PostgreSQL of ${dataDir} already runs on port ${running}, not on ${port}`,
+      `set embedded.port (or MIGRATE_EMBEDDED_PORT) to ${running}, or stop it with \`migrate server stop\` and run again`,
       { cause: error },
     )
   }
   return new GovMigrateError(
     `embedded PostgreSQL did not start on port ${port}: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}`,
-    `read ${log}, or pass --url to use another server`,
+    `read ${log.log}, or pass --url to use another server`,
     { cause: error },
   )
 }
