@@ -1,4 +1,4 @@
-import { z } from '../zod.ts'
+import * as z from '../zod.ts'
 import { DEFAULT_HEALTH_THRESHOLD_MS, GOVERNANCE_OBJECTS } from '../fingerprint/governance-objects.ts'
 
 const text = () => z.string().check(z.minLength(1))

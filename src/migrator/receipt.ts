@@ -1,5 +1,5 @@
 import { readFile, writeFile } from 'node:fs/promises'
-import { z } from '../zod.ts'
+import * as z from '../zod.ts'
 import { GovMigrateError, RefusedError } from '../errors.ts'
 import { readMarker } from '../clone/clone.ts'
 import { cloneMoves } from '../clone/snapshot.ts'

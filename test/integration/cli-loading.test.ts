@@ -2,7 +2,8 @@
  * What the compiled CLI loads before a command runs: the static import graph of
  * dist/cli/main.js, which Node loads whole for `--help` and for every command before its action
  * imports what it needs. It must hold the command tree and nothing of a command's work: no
- * configuration validation (zod), no query builder (kysely), no driver (pg).
+ * configuration validation (zod), no query builder (kysely), no driver (pg). And what every
+ * command that reads the configuration loads to validate it: the zod its schema uses, not all of it.
  */
 import assert from 'node:assert/strict'
 import { readFileSync } from 'node:fs'
@@ -43,5 +44,14 @@ describe('what the CLI loads before a command runs', () => {
       assert.doesNotMatch(text, /\$ZodType\b/, `${file} holds zod`)
       assert.doesNotMatch(text, /\bvar Kysely\b|\bclass Kysely\b/, `${file} holds kysely`)
     }
+  })
+
+  it('the configuration is validated with the zod members its schema uses, not all of zod/mini', () => {
+    const { files } = staticGraph(join(ROOT, 'dist', 'config', 'load-config.js'))
+    const texts = files.map((file) => readFileSync(file, 'utf8'))
+    // The graph is read (zod's core is in it), and no member the schemas never use came along:
+    // zod/mini's namespace object (its `z`) would bring every one, 253 KB compiled.
+    assert.ok(texts.some((text) => /\$ZodType\b/.test(text)), files.join(' '))
+    for (const [i, text] of texts.entries()) assert.doesNotMatch(text, /\bZodMiniBase64URL\b|\bZodMiniIPv6\b|\bZodMiniJWT\b/, `${files[i] ?? ''} holds all of zod/mini`)
   })
 })
