@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict'
-import { chmodSync, cpSync, mkdtempSync, rmSync } from 'node:fs'
+import { chmodSync, cpSync, mkdtempSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs'
+import { spawn } from 'node:child_process'
 import { createServer, type Socket } from 'node:net'
 import { tmpdir, userInfo } from 'node:os'
 import { dirname, join } from 'node:path'
@@ -75,6 +76,37 @@ describe('the embedded server on a fresh machine', () => {
     } finally {
       for (const socket of held) socket.destroy()
       squatter.close()
+      await stopEmbedded(options).catch(() => undefined)
+      rmSync(project, { recursive: true, force: true })
+      rmSync(base, { recursive: true, force: true })
+    }
+  })
+
+  it('a lock file left by a server that is gone, naming a live process, is one error naming the file to delete', async () => {
+    const project = mkdtempSync(join(tmpdir(), 'gov-migrate-lock-'))
+    const base = mkdtempSync(join(tmpdir(), 'gov-migrate-base-'))
+    chmodSync(base, 0o755)
+    const options = { dataDir: join(project, '.pg', 'data'), port: await freePort(), relocationBase: base }
+    let squatter: ReturnType<typeof spawn> | undefined
+    try {
+      const dataDir = await scalar<string>(await ensureEmbedded(options), `select current_setting('data_directory') as v`)
+      assert.equal(await stopEmbedded(options), true)
+      // After a restart, the PID in the lock file belongs to another process of the server's user
+      // (kill(pid, 0) succeeds), so PostgreSQL takes the lock for a live server's and will not start.
+      const owner = statSync(dataDir)
+      squatter = spawn('sleep', ['120'], { stdio: 'ignore', ...(userInfo().uid === 0 ? { uid: owner.uid, gid: owner.gid } : {}) })
+      const pidFile = join(dataDir, 'postmaster.pid')
+      writeFileSync(pidFile, `${squatter.pid}\n${dataDir}\n${Math.floor(Date.now() / 1000)}\n${options.port}\n\n127.0.0.1\n  5432001     0\nready\n`)
+      await assert.rejects(ensureEmbedded(options), (error: GovMigrateError) => {
+        assert.equal(error.message, `the embedded PostgreSQL of ${dataDir} did not start: its lock file names process ${squatter?.pid}, which is no PostgreSQL answering on port ${options.port}`)
+        assert.equal(error.fix, `if no PostgreSQL runs on ${dataDir}, delete ${pidFile} and run again`)
+        return true
+      })
+      // The fix, as it says: the next start takes the data directory over.
+      unlinkSync(pidFile)
+      assert.equal(await scalar<number>(await ensureEmbedded(options), 'select 1 as v'), 1)
+    } finally {
+      squatter?.kill()
       await stopEmbedded(options).catch(() => undefined)
       rmSync(project, { recursive: true, force: true })
       rmSync(base, { recursive: true, force: true })
