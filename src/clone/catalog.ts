@@ -231,10 +231,12 @@ async function tableContents(db: Kysely<DB>, like?: Readonly<Record<string, stri
 
 /**
  * Reads the catalog snapshot of the database `db` is connected to, in the caller's transaction
- * (one snapshot for all of it); `like`, a snapshot taken before, to compare with: each table's
- * content is hashed the way it was then.
+ * or a read-only one of its own (one snapshot for all of it); `like`, a snapshot taken before, to
+ * compare with: each table's content is hashed the way it was then.
  */
 export async function readCatalog(db: Kysely<DB>, like?: CatalogSnapshot): Promise<CatalogSnapshot> {
+  // Outside a transaction, one of its own: one snapshot, and the reads' settings (no JIT) hold.
+  if (!db.isTransaction) return db.transaction().setIsolationLevel('repeatable read').setAccessMode('read only').execute((trx) => readCatalog(trx, like))
   const { rows } = await catalogQuery().execute(db)
   const objects = [...rows, ...(await sequenceValues(db))].sort((a, b) => a.kind.localeCompare(b.kind) || a.name.localeCompare(b.name))
   return { objects, contents: await tableContents(db, like?.contents) }

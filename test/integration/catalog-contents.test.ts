@@ -81,6 +81,20 @@ describe('catalog content hashes', () => {
     assert.deepEqual(diffCatalog(first, await read()), [])
   })
 
+  it('outside a transaction, reads in one read-only transaction of its own, without JIT to its end', async () => {
+    const statements: string[] = []
+    const logged = openDatabase(url, { policy: 'any', readOnly: true, max: 1, log: (event) => void statements.push(event.query.sql.trim().replace(/\s+/g, ' ')) })
+    try {
+      assert.deepEqual(diffCatalog(await read(), await readCatalog(logged.db)), [])
+    } finally {
+      await logged.close()
+    }
+    // One snapshot for every statement, and SET LOCAL (which outside a transaction only warns) holds.
+    assert.match(statements[0] ?? '', /^start transaction isolation level repeatable read read only$/i)
+    assert.equal(statements.at(-1), 'commit')
+    assert.ok(statements.indexOf('set local jit = off') > 0, statements.join('\n'))
+  })
+
   it('hashes a timestamptz the same under every session time zone, infinities and extremes included', async () => {
     const db = database?.db ?? assert.fail('no database')
     const hashes = []
