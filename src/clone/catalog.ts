@@ -218,7 +218,8 @@ async function tableContents(db: Kysely<DB>, like?: Readonly<Record<string, stri
   }
   // No JIT for these reads (to the end of the caller's transaction): each parallel worker compiles
   // the row-hash expressions anew, which costs more than it saves on one pass over a table (the
-  // 1.1 GB table of the benchmark's stand-in, PostgreSQL 15: 410-470 ms without, 500-600 with).
+  // hash statements on a clone of the benchmark's 1.2 GB stand-in, PostgreSQL 15, 12 interleaved
+  // pairs: median 413 ms without, 450 ms with).
   await sql`set local jit = off`.execute(db)
   // A few tables per statement: one snapshot per statement is enough inside the caller's transaction.
   for (let i = 0; i < tables.length; i += 20) {
